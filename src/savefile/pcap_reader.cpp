@@ -69,7 +69,7 @@ class PcapDecoder final : public RecordDecoder {
     ifc.ts_units_per_second = info.nanosecond ? 1'000'000'000 : 1'000'000;
     max_caplen_ = max_snaplen_for(ifc.link_type);
     // As libpcap does: a zero or oversized snaplen means "the largest for this link type".
-    ifc.snaplen = (snaplen == 0 || snaplen > max_caplen_) ? max_caplen_ : snaplen;
+    ifc.snaplen = snaplen;  // reported as the header says, as libpcap does
     s_.interfaces.assign(1, std::move(ifc));
 
     record_header_len_ = info.modified_pcap ? 24 : 16;
