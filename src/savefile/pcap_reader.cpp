@@ -68,7 +68,6 @@ class PcapDecoder final : public RecordDecoder {
     if (linktype_field & kFcsPresent) ifc.fcs_len = static_cast<std::uint8_t>((linktype_field >> 28) * 2);
     ifc.ts_units_per_second = info.nanosecond ? 1'000'000'000 : 1'000'000;
     max_caplen_ = max_snaplen_for(ifc.link_type);
-    // As libpcap does: a zero or oversized snaplen means "the largest for this link type".
     ifc.snaplen = snaplen;  // reported as the header says, as libpcap does
     s_.interfaces.assign(1, std::move(ifc));
 
