@@ -73,7 +73,12 @@ int run(const pxdump::Options& opt) {
     wo.user_application = "pxdump 0.1.0";
     auto ifs = reader.interfaces();
     // pcap holds one link; pcapng gets every interface seen so far (more may come later).
-    auto initial = pcapng_out ? ifs : ifs.first(1);
+    auto initial = pcapng_out ? ifs : ifs.first(std::min<std::size_t>(ifs.size(), 1));
+    if (!pcapng_out && initial.empty()) {
+      fmt::print(stderr, "pxdump: {}: the input has no interface yet, so there is no link type for a pcap "
+                         "file; write pcapng (--pcapng)\n", opt.write_file);
+      return 1;
+    }
     auto w = pcapxx::SavefileWriter::open(opt.write_file, initial, wo);
     if (!w) {
       fmt::print(stderr, "pxdump: {}\n", w.error().what());
@@ -126,7 +131,12 @@ int run(const pxdump::Options& opt) {
           }
           v.header.interface = 0;
         }
-        if (auto ok = writer->write(v); !ok) {
+        // Only packets that carry pcapng options pay for parsing them (comments survive to pcapng).
+        std::vector<std::string_view> comments;
+        if (pcapng_out && !v.options.bytes.empty()) {
+          if (auto parsed = pcapxx::parse_packet_options(v.options)) comments = std::move(parsed->comments);
+        }
+        if (auto ok = writer->write(v, comments); !ok) {
           fmt::print(stderr, "pxdump: {}\n", ok.error().what());
           return 1;
         }
