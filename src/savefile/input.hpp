@@ -45,7 +45,7 @@ class ByteInput {
   std::string name_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;
-  std::size_t chunk_;
+  [[maybe_unused]] std::size_t chunk_;  // read size hint; clang flags it as unused
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
   std::uint64_t offset_ = 0;
