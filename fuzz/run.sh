@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target of the fuzz build for SECONDS each, on a fresh copy of the seed
+# corpus, and exits non-zero if any target crashed, leaked, timed out or ran out of memory.
+# A crash reproducer is printed as hex and kept in the work directory, which is printed; the
+# work directory is removed when every target ran clean.
+#   fuzz/run.sh SECONDS [BUILD_DIR]      (BUILD_DIR defaults to build-fuzz next to fuzz/)
+set -uo pipefail
+seconds=${1:?usage: run.sh SECONDS [BUILD_DIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+build=${2:-$here/../build-fuzz}
+jobs=${PCAPXX_FUZZ_JOBS:-1}  # parallel fuzzing processes per target
+
+shopt -s nullglob
+targets=("$build"/bin/*_fuzz)
+if ((${#targets[@]} == 0)); then
+  echo "run.sh: no *_fuzz executables in $build/bin; build with:" >&2
+  echo "  cmake -S $here/.. -B $build -G Ninja -DPCAPXX_FUZZ=ON -DPCAPXX_TESTS=OFF -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_C_COMPILER=clang-19 && ninja -C $build" >&2
+  exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pcapxx-fuzz.XXXXXX")
+echo "run.sh: work directory $work"
+"$here/seed_corpus.sh" "$work/seeds" >/dev/null || exit 2
+
+status=0
+for t in "${targets[@]}"; do
+  name=$(basename "$t")
+  corpus="$work/$name/corpus"
+  artifacts="$work/$name/artifacts"
+  mkdir -p "$corpus" "$artifacts"
+  cp -f "$work/seeds"/* "$corpus"/
+  dict=()
+  [[ -f $here/${name%_fuzz}.dict ]] && dict=(-dict="$here/${name%_fuzz}.dict")
+  parallel=()
+  ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
+  echo "run.sh: $name for ${seconds}s"
+  # From inside the work directory: with -jobs libFuzzer writes fuzz-N.log into the cwd.
+  (cd "$work/$name" &&
+   "$t" "$corpus" "${dict[@]}" "${parallel[@]}" -max_total_time="$seconds" -max_len=65536 \
+        -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+        >"$work/$name/log" 2>&1)
+  rc=$?
+  tail -n 8 "$work/$name/log"
+  found=("$artifacts"/*)
+  if ((rc != 0 || ${#found[@]} > 0)); then
+    status=1
+    echo "run.sh: $name FAILED (exit $rc); log $work/$name/log"
+    for a in "${found[@]}"; do
+      echo "--- $(basename "$a") ($(stat -c %s "$a") bytes):"
+      od -An -tx1 -v "$a" | head -n 64
+    done
+  else
+    echo "run.sh: $name ok"
+  fi
+done
+if ((status == 0)); then
+  rm -rf "$work"
+else
+  echo "run.sh: reproducers and logs kept in $work"
+fi
+exit $status
