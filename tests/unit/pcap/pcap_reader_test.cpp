@@ -298,3 +298,53 @@ TEST(PcapReader, MissingFileNamesTheFile) {
 
 }  // namespace
 }  // namespace pcapxx
+
+namespace pcapxx {
+namespace {
+
+std::vector<std::string> digest_file(const std::string& path) {
+  std::vector<std::string> rows;
+  auto reader = SavefileReader::open(path);
+  EXPECT_TRUE(reader) << path;
+  if (!reader) return rows;
+  for (const PacketView& p : **reader) {
+    std::uint64_t sum = 0;
+    for (std::byte b : p.data) sum = sum * 131 + static_cast<std::uint8_t>(b);
+    rows.push_back(std::to_string(p.header.ts.ns) + "/" + std::to_string(p.header.caplen) + "/" +
+                   std::to_string(sum));
+  }
+  EXPECT_FALSE((*reader)->error());
+  return rows;
+}
+
+TEST(PcapReader, MappedAndBufferedInputAgree) {
+  // A 70 MiB file crosses the populate and release steps of the mapping.
+  PcapBuilder f(0xa1b2c3d4, false);
+  for (std::uint32_t i = 0; i < 50000; ++i) f.record(i, 0, 1400, 1400, 1400, static_cast<std::uint8_t>(i));
+  auto path = write_temp(f.bytes());
+  auto mapped = digest_file(path.string());
+  setenv("PCAPXX_NO_MMAP", "1", 1);
+  auto buffered = digest_file(path.string());
+  unsetenv("PCAPXX_NO_MMAP");
+  std::filesystem::remove(path);
+  ASSERT_EQ(mapped.size(), 50000u);
+  EXPECT_EQ(mapped, buffered);
+}
+
+TEST(PcapReader, StandardInputRedirectedFromAFileIsMappedFromItsOffset) {
+  auto bytes = PcapBuilder(0xa1b2c3d4, false).record(1, 0, 4, 4, 4).record(2, 0, 4, 4, 4).bytes();
+  auto path = write_temp("junk" + bytes);
+  int fd = open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+  auto reader = SavefileReader::open_fd(fd, "redirected", true);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(reader) << reader.error().what();
+  std::size_t n = 0;
+  for ([[maybe_unused]] const PacketView& p : **reader) ++n;
+  EXPECT_EQ(n, 2u);
+  EXPECT_FALSE((*reader)->error());
+}
+
+}  // namespace
+}  // namespace pcapxx
