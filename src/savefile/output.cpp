@@ -1,0 +1,78 @@
+#include "savefile/output.hpp"
+
+#include <cerrno>
+#include <poll.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace pcapxx::detail {
+
+ByteOutput::ByteOutput(int fd, bool owned, std::string name, std::size_t capacity,
+                       std::uint64_t start)
+    : fd_(fd),
+      owned_(owned),
+      name_(std::move(name)),
+      buf_(std::make_unique_for_overwrite<std::byte[]>(capacity)),
+      cap_(capacity),
+      flushed_(start) {}
+
+ByteOutput::~ByteOutput() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+Result<void> ByteOutput::append_slow(std::span<const std::byte> bytes) {
+  if (auto ok = flush(); !ok) return ok;
+  if (bytes.size() <= cap_) {
+    std::memcpy(buf_.get(), bytes.data(), bytes.size());
+    used_ = bytes.size();
+    return {};
+  }
+  return write_all(bytes.data(), bytes.size());
+}
+
+Result<void> ByteOutput::flush() {
+  if (failed_) return std::unexpected(*failed_);
+  if (used_ == 0) return {};
+  auto ok = write_all(buf_.get(), used_);
+  used_ = 0;
+  return ok;
+}
+
+Result<void> ByteOutput::write_all(const std::byte* p, std::size_t n) {
+  if (failed_) return std::unexpected(*failed_);
+  while (n > 0) {
+    ssize_t put = ::write(fd_, p, n);
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // A non-blocking pipe or socket someone handed us: wait until it drains.
+        pollfd pfd{fd_, POLLOUT, 0};
+        if (::poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
+      }
+      auto err = fail_errno(errno, fmt::format("{}: write at offset {}", name_, flushed_));
+      err.error().offset = flushed_;
+      failed_ = err.error();
+      return err;
+    }
+    p += put;
+    n -= static_cast<std::size_t>(put);
+    flushed_ += static_cast<std::uint64_t>(put);
+  }
+  return {};
+}
+
+Result<void> ByteOutput::close() {
+  auto ok = flush();
+  if (owned_ && fd_ >= 0) {
+    // Linux releases the descriptor even when close() reports EINTR, so it is never retried;
+    // other errors (EIO, ENOSPC, EDQUOT on network file systems) mean lost data.
+    int rc = ::close(fd_);
+    int err = errno;
+    fd_ = -1;
+    if (rc != 0 && err != EINTR && ok) return fail_errno(err, fmt::format("{}: close", name_));
+  }
+  return ok;
+}
+
+}  // namespace pcapxx::detail

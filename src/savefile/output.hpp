@@ -1,0 +1,71 @@
+// Buffered output for savefile writers: records are copied once into one buffer that is pushed
+// to the descriptor when full, on flush() and at close(). Short writes, EINTR and EAGAIN (a
+// non-blocking pipe) are retried; the first failed write is remembered and reported again by
+// every later flush, because the bytes it lost make the rest of the file useless.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "pcapxx/error.hpp"
+
+namespace pcapxx::detail {
+
+class ByteOutput {
+ public:
+  /// `start` is the file offset of the first byte we write (pcap_dump_ftell counts from it).
+  ByteOutput(int fd, bool owned, std::string name, std::size_t capacity, std::uint64_t start);
+  /// Closes an owned descriptor without flushing: the writer flushes first.
+  ~ByteOutput();
+  ByteOutput(const ByteOutput&) = delete;
+  ByteOutput& operator=(const ByteOutput&) = delete;
+
+  /// Copies bytes into the buffer, pushing it to the file first when they do not fit. A run
+  /// of bytes larger than the whole buffer goes to the file directly, without a copy.
+  Result<void> append(std::span<const std::byte> bytes) {
+    if (bytes.size() <= cap_ - used_) {
+      if (!bytes.empty()) std::memcpy(buf_.get() + used_, bytes.data(), bytes.size());
+      used_ += bytes.size();
+      return {};
+    }
+    return append_slow(bytes);
+  }
+
+  /// Writes n zero bytes (block padding).
+  Result<void> append_zeros(std::size_t n) {
+    static constexpr std::byte kZeros[8]{};
+    return append(std::span<const std::byte>(kZeros, n));
+  }
+
+  /// Pushes every buffered byte to the descriptor.
+  Result<void> flush();
+  /// Drops buffered bytes (a writer that failed to start leaves no partial header).
+  void discard() noexcept { used_ = 0; }
+  /// Flushes, then closes the descriptor if owned. Call once.
+  Result<void> close();
+
+  /// Bytes handed to us so far, buffered ones included, plus the start offset.
+  [[nodiscard]] std::uint64_t position() const noexcept { return flushed_ + used_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+
+ private:
+  Result<void> append_slow(std::span<const std::byte> bytes);
+  Result<void> write_all(const std::byte* p, std::size_t n);
+
+  int fd_;
+  bool owned_;
+  std::string name_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+  std::size_t used_ = 0;
+  std::uint64_t flushed_;
+  std::optional<Error> failed_;
+};
+
+}  // namespace pcapxx::detail
