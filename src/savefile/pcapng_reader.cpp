@@ -100,6 +100,7 @@ class PcapngDecoder final : public RecordDecoder {
     auto ok = process(buf->first(head->length), 0, *head, nullptr, /*first=*/true);
     if (!ok) return std::unexpected(ok.error());
     in.consume(head->length);
+    read_to_first_packet();
     return {};
   }
 
@@ -135,6 +136,9 @@ class PcapngDecoder final : public RecordDecoder {
         if (n > 0) break;  // reported by the next call, at the same block
         return stop(head.error());
       }
+      // A new interface or section ends the batch, so that interfaces() describes exactly the
+      // interfaces of the packets handed out so far (libpcap stops at such a block too).
+      if (n > 0 && (head->type == kInterfaceDescription || head->type == kSectionHeader)) break;
       if (rest.size() < head->length) {
         if (n > 0) break;
         in.consume(used);
@@ -158,6 +162,24 @@ class PcapngDecoder final : public RecordDecoder {
   }
 
  private:
+  // As libpcap does at open, reads the blocks before the first packet so the interfaces are
+  // known before any packet is asked for. A damaged block stops this quietly: decode() meets
+  // it again and reports it (process() changes no state when it fails).
+  void read_to_first_packet() {
+    ByteInput& in = s_.in;
+    while (true) {
+      auto buf = in.fill(kBlockHeadLen);
+      if (!buf || buf->size() < kBlockHeadLen) return;
+      auto head = read_head(buf->data(), in.offset());
+      if (!head || head->type == kEnhancedPacket || head->type == kSimplePacket || head->type == kPacket)
+        return;
+      buf = in.fill(head->length);
+      if (!buf || buf->size() < head->length) return;
+      if (!process(buf->first(head->length), in.offset(), *head, nullptr, /*first=*/false)) return;
+      in.consume(head->length);
+    }
+  }
+
   // Reads and checks a block's type and total length; p has kBlockHeadLen bytes.
   Result<BlockHead> read_head(const std::byte* p, std::uint64_t off) const {
     BlockHead h;

@@ -69,6 +69,18 @@ inline std::vector<std::string> lines(const std::string& text) {
   return v;
 }
 
+/// Splits text at every separator (empty fields kept).
+inline std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> v;
+  std::size_t start = 0;
+  while (true) {
+    auto at = text.find(sep, start);
+    v.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (at == std::string::npos) return v;
+    start = at + 1;
+  }
+}
+
 /// Every capture file under the shared captures, sorted, as paths.
 inline std::vector<std::filesystem::path> shared_capture_files() {
   std::vector<std::filesystem::path> files;
