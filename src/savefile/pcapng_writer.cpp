@@ -3,8 +3,8 @@
 // Block per interface. Everything in host byte order. Facts: draft-ietf-opsawg-pcapng
 // (block and option layouts, option codes, epb_flags bits).
 //
-// Limits: timestamps are written as absolute times in the resolution WriterOptions asks for
-// (if_tsresol 6 or 9), without if_tsoffset, so times before 1970 are refused. The statistics
+// Limits: timestamps are written as absolute times, µs (if_tsresol 6) unless WriterOptions asks
+// for ns or the interface's own resolution is finer than µs (then 9), without if_tsoffset, so times before 1970 are refused. The statistics
 // given to close() are the source's totals: with several interfaces every ISB carries them.
 // Appending (WriterOptions::append) to an existing pcapng file starts a new section.
 #include <array>
@@ -103,6 +103,7 @@ Result<void> check_option_len(std::string_view what, std::size_t len, const std:
 struct WriterInterface {
   LinkType link_type{};
   std::uint32_t max_caplen = kMaximumSnaplen;
+  std::uint64_t ns_per_unit = 1000;  // 1000 for if_tsresol 6, 1 for 9
 };
 
 class PcapngWriter final : public SavefileWriter {
@@ -110,8 +111,7 @@ class PcapngWriter final : public SavefileWriter {
   PcapngWriter(std::unique_ptr<ByteOutput> out, const WriterOptions& options)
       : out_(std::move(out)),
         per_packet_(options.flush == FlushPolicy::per_packet),
-        nanosecond_(options.nanosecond),
-        units_per_ns_divisor_(options.nanosecond ? 1 : 1000) {}
+        nanosecond_(options.nanosecond) {}
 
   ~PcapngWriter() override {
     if (!closed_) (void)close(nullptr);
@@ -213,7 +213,7 @@ class PcapngWriter final : public SavefileWriter {
                   fmt::format("{}: packet {}: the block would be {} bytes, more than pcapng allows",
                               out_->name(), count_ + 1, total));
 
-    auto units = static_cast<std::uint64_t>(h.ts.ns) / units_per_ns_divisor_;
+    auto units = static_cast<std::uint64_t>(h.ts.ns) / interfaces_[h.interface].ns_per_unit;
     std::array<std::uint32_t, 7> head{kEpbType,
                                       static_cast<std::uint32_t>(total),
                                       h.interface,
@@ -297,8 +297,10 @@ class PcapngWriter final : public SavefileWriter {
     if (!ifc.name.empty()) idb.option(kIfName, ifc.name);
     if (!ifc.description.empty()) idb.option(kIfDescription, ifc.description);
     if (ifc.speed) idb.option_u64(kIfSpeed, *ifc.speed);
-    // if_tsresol: a power of ten, 10^-6 or 10^-9 s.
-    std::uint8_t tsresol = nanosecond_ ? 9 : 6;
+    // if_tsresol: 10^-9 s when asked for or when the interface's own clock does not divide µs
+    // (so copies lose nothing), 10^-6 s otherwise.
+    bool nano = nanosecond_ || 1'000'000 % std::max<std::uint64_t>(ifc.ts_units_per_second, 1) != 0;
+    std::uint8_t tsresol = nano ? 9 : 6;
     idb.option(kIfTsresol, &tsresol, 1);
     if (!ifc.filter.empty()) {
       // if_filter: a type byte (0: a libpcap filter string), then the filter.
@@ -310,7 +312,7 @@ class PcapngWriter final : public SavefileWriter {
     if (ifc.fcs_len) idb.option(kIfFcslen, &*ifc.fcs_len, 1);
     if (!ifc.hardware.empty()) idb.option(kIfHardware, ifc.hardware);
     if (auto ok = out_->append(idb.finish()); !ok) return ok;
-    interfaces_.push_back({ifc.link_type, max_snaplen_for(ifc.link_type)});
+    interfaces_.push_back({ifc.link_type, max_snaplen_for(ifc.link_type), nano ? 1u : 1000u});
     return {};
   }
 
@@ -320,10 +322,11 @@ class PcapngWriter final : public SavefileWriter {
     std::int64_t now_ns = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
     BlockBuilder isb(kIsbType);
     isb.put32(interface);
-    isb.put64_split(static_cast<std::uint64_t>(now_ns) / units_per_ns_divisor_);
+    std::uint64_t unit = interfaces_[interface].ns_per_unit;
+    isb.put64_split(static_cast<std::uint64_t>(now_ns) / unit);
     if (count_ != 0) {
-      isb.option_ts(kIsbStartTime, static_cast<std::uint64_t>(first_ts_) / units_per_ns_divisor_);
-      isb.option_ts(kIsbEndTime, static_cast<std::uint64_t>(last_ts_) / units_per_ns_divisor_);
+      isb.option_ts(kIsbStartTime, static_cast<std::uint64_t>(first_ts_) / unit);
+      isb.option_ts(kIsbEndTime, static_cast<std::uint64_t>(last_ts_) / unit);
     }
     isb.option_u64(kIsbIfRecv, stats.received);
     isb.option_u64(kIsbIfDrop, stats.dropped);
@@ -333,7 +336,6 @@ class PcapngWriter final : public SavefileWriter {
   std::unique_ptr<ByteOutput> out_;
   bool per_packet_;
   bool nanosecond_;
-  std::uint64_t units_per_ns_divisor_;  // ns per timestamp unit
   bool closed_ = false;
   Result<void> close_result_;
   std::vector<WriterInterface> interfaces_;
