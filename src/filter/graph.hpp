@@ -1,0 +1,63 @@
+// The code generator's intermediate form: a graph of test blocks. A block runs straight-line
+// statements that compute everything it tests from the packet alone (no block depends on
+// registers left by another), then one conditional jump. A Cond is a partial graph with
+// dangling true and false exits; and/or/not connect exits. finish() optimizes, lays the
+// blocks out in order and emits the program.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pcapxx/bpf.hpp"
+#include "pcapxx/error.hpp"
+
+namespace pcapxx::filter {
+
+struct Cond {
+  bool constant = false;
+  bool value = false;
+  int entry = -1;
+  struct Exit {
+    int block;
+    bool on_true;
+  };
+  std::vector<Exit> t, f;
+};
+
+class Graph {
+ public:
+  static constexpr int kAccept = -1;
+  static constexpr int kReject = -2;
+  static constexpr int kOpen = -3;
+
+  struct Block {
+    std::vector<BpfInsn> stmts;
+    std::uint16_t jcode = 0;  ///< BPF_JMP | op | K/X
+    std::uint32_t k = 0;
+    int jt = kOpen;
+    int jf = kOpen;
+  };
+
+  Cond konst(bool value);
+  Cond test(std::vector<BpfInsn> stmts, std::uint16_t jcode, std::uint32_t k);
+  Cond both(Cond a, Cond b);    ///< a and b (a runs first)
+  Cond either(Cond a, Cond b);  ///< a or b (a runs first)
+  Cond negate(Cond a);
+
+  /// Closes the graph and emits the program: accepting paths return `snaplen`. With
+  /// `optimize`, redundant tests are threaded away and a program that can only reject is an
+  /// error, as libpcap reports it.
+  Result<BpfProgram> finish(Cond c, std::uint32_t snaplen, bool optimize);
+
+  [[nodiscard]] const std::vector<Block>& blocks() const noexcept { return blocks_; }
+
+ private:
+  void patch(const std::vector<Cond::Exit>& exits, int target);
+  int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
+  void thread_jumps(int& entry);
+  BpfProgram emit(int entry, std::uint32_t snaplen) const;
+
+  std::vector<Block> blocks_;
+};
+
+}  // namespace pcapxx::filter

@@ -1,0 +1,454 @@
+#include "filter/parser.hpp"
+
+#include <netdb.h>
+
+#include <optional>
+#include <span>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "filter/lexer.hpp"
+
+namespace pcapxx::filter {
+namespace {
+
+struct ProtoName {
+  std::string_view name;
+  Proto proto;
+};
+
+// Protocol qualifiers; the ones we parse but cannot compile yet map to Proto::unsupported.
+constexpr ProtoName kProtoNames[] = {
+    {"ether", Proto::link}, {"link", Proto::link}, {"ip", Proto::ip}, {"ip6", Proto::ip6},
+    {"arp", Proto::arp}, {"rarp", Proto::rarp}, {"tcp", Proto::tcp}, {"udp", Proto::udp},
+    {"sctp", Proto::sctp}, {"icmp", Proto::icmp}, {"icmp6", Proto::icmp6}, {"igmp", Proto::igmp},
+    {"igrp", Proto::igrp}, {"pim", Proto::pim}, {"vrrp", Proto::vrrp}, {"carp", Proto::carp},
+    {"ah", Proto::ah}, {"esp", Proto::esp},
+    {"fddi", Proto::unsupported}, {"tr", Proto::unsupported}, {"wlan", Proto::unsupported},
+    {"ppp", Proto::unsupported}, {"slip", Proto::unsupported}, {"radio", Proto::unsupported},
+    {"decnet", Proto::unsupported}, {"atalk", Proto::unsupported}, {"aarp", Proto::unsupported},
+    {"lat", Proto::unsupported}, {"sca", Proto::unsupported}, {"moprc", Proto::unsupported},
+    {"mopdl", Proto::unsupported}, {"iso", Proto::unsupported}, {"esis", Proto::unsupported},
+    {"es-is", Proto::unsupported}, {"isis", Proto::unsupported}, {"is-is", Proto::unsupported},
+    {"clnp", Proto::unsupported}, {"stp", Proto::unsupported}, {"ipx", Proto::unsupported},
+    {"netbeui", Proto::unsupported}, {"l1", Proto::unsupported}, {"l2", Proto::unsupported},
+    {"iih", Proto::unsupported}, {"lsp", Proto::unsupported}, {"snp", Proto::unsupported},
+    {"csnp", Proto::unsupported}, {"psnp", Proto::unsupported},
+};
+
+// Words that are never host names.
+constexpr std::string_view kKeywords[] = {
+    "and", "or", "not", "src", "dst", "host", "net", "mask", "port", "portrange", "gateway", "proto",
+    "protochain", "less", "greater", "len", "broadcast", "multicast", "vlan", "mpls", "pppoed", "pppoes",
+    "geneve", "llc", "inbound", "outbound", "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule",
+    "action", "addr1", "addr2", "addr3", "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu",
+    "msu", "hfisu", "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
+
+// Words libpcap knows that we do not compile yet.
+constexpr std::string_view kUnsupportedWords[] = {
+    "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "llc", "inbound", "outbound",
+    "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule", "action", "addr1", "addr2", "addr3",
+    "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio",
+    "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
+
+std::optional<Proto> proto_named(std::string_view w) {
+  for (const auto& p : kProtoNames)
+    if (p.name == w) return p.proto;
+  return std::nullopt;
+}
+
+bool one_of(std::string_view w, std::span<const std::string_view> words) {
+  for (auto k : words)
+    if (k == w) return true;
+  return false;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : toks_(std::move(tokens)) {}
+
+  Result<std::unique_ptr<Expr>> run() {
+    if (peek().kind == Tok::end) return std::unique_ptr<Expr>{};
+    auto e = expr();
+    if (!e) return std::unexpected(*err_);
+    if (peek().kind != Tok::end) {
+      if (peek().kind == Tok::rparen) return fail_column(Errc::invalid_argument, peek().column, "unbalanced ')'");
+      return fail_column(Errc::invalid_argument, peek().column, fmt::format("syntax error at '{}'", peek().text));
+    }
+    return e;
+  }
+
+ private:
+  const Token& peek(std::size_t ahead = 0) const {
+    std::size_t i = pos_ + ahead;
+    return toks_[i < toks_.size() ? i : toks_.size() - 1];
+  }
+  const Token& take() { return toks_[pos_ < toks_.size() - 1 ? pos_++ : pos_]; }
+  bool is_word(std::string_view w, std::size_t ahead = 0) const {
+    return peek(ahead).kind == Tok::word && !peek(ahead).escaped && peek(ahead).text == w;
+  }
+  bool is_and(std::size_t ahead = 0) const { return is_word("and", ahead) || peek(ahead).kind == Tok::andand; }
+  bool is_or(std::size_t ahead = 0) const { return is_word("or", ahead) || peek(ahead).kind == Tok::oror; }
+  bool is_not() const { return is_word("not") || peek().kind == Tok::bang; }
+
+  std::nullptr_t error(Errc code, std::uint32_t column, std::string message) {
+    // Keep the error that got furthest: with backtracking it is the most useful one.
+    if (!err_ || err_->column.value_or(0) <= column) err_ = fail_column(code, column, message).error();
+    return nullptr;
+  }
+  std::nullptr_t syntax_error() {
+    const Token& t = peek();
+    if (t.kind == Tok::end) return error(Errc::invalid_argument, t.column, "syntax error: unexpected end of expression");
+    return error(Errc::invalid_argument, t.column, fmt::format("syntax error at '{}'", t.text));
+  }
+
+  static std::unique_ptr<Expr> binary(Expr::Type type, std::unique_ptr<Expr> l, std::unique_ptr<Expr> r) {
+    auto e = std::make_unique<Expr>();
+    e->type = type;
+    e->column = l->column;
+    e->left = std::move(l);
+    e->right = std::move(r);
+    return e;
+  }
+
+  // expr := term { (and|or) (bare-id | term) }   -- and/or have equal precedence, left to right
+  std::unique_ptr<Expr> expr() {
+    auto left = term();
+    if (!left) return nullptr;
+    while (is_and() || is_or()) {
+      Expr::Type type = is_and() ? Expr::Type::and_ : Expr::Type::or_;
+      take();
+      auto right = term();
+      if (!right) return nullptr;
+      left = binary(type, std::move(left), std::move(right));
+    }
+    return left;
+  }
+
+  // A term, where a bare identifier takes the qualifiers of the last qualified primitive.
+  std::unique_ptr<Expr> term() {
+    if (is_not()) {
+      std::uint32_t col = take().column;
+      auto inner = term();
+      if (!inner) return nullptr;
+      auto e = std::make_unique<Expr>();
+      e->type = Expr::Type::not_;
+      e->column = col;
+      e->left = std::move(inner);
+      return e;
+    }
+    // Relation first (it may start with '(' or a number); fall back to the other forms.
+    std::size_t saved = pos_;
+    // "name[" can only start a relation: no fallback, so its errors are the ones reported.
+    if (peek().kind == Tok::word && !peek().escaped && peek(1).kind == Tok::lbracket) return relation();
+    if (starts_arith()) {
+      if (auto rel = relation()) return rel;
+      pos_ = saved;
+    }
+    if (peek().kind == Tok::lparen) {
+      take();
+      auto e = expr();
+      if (!e) return nullptr;
+      if (peek().kind != Tok::rparen) return syntax_error();
+      take();
+      return e;
+    }
+    return primitive();
+  }
+
+  bool starts_arith() const {
+    const Token& t = peek();
+    if (t.kind == Tok::number || t.kind == Tok::lparen || t.kind == Tok::minus) return true;
+    if (t.kind == Tok::word && !t.escaped) {
+      if (t.text == "len") return true;
+      if (peek(1).kind == Tok::lbracket && proto_named(t.text)) return true;
+    }
+    return false;
+  }
+
+  std::unique_ptr<Expr> relation() {
+    std::uint32_t col = peek().column;
+    auto l = arith();
+    if (!l) return nullptr;
+    RelOp op;
+    switch (peek().kind) {
+      case Tok::eq: op = RelOp::eq; break;
+      case Tok::ne: op = RelOp::ne; break;
+      case Tok::gt: op = RelOp::gt; break;
+      case Tok::ge: op = RelOp::ge; break;
+      case Tok::lt: op = RelOp::lt; break;
+      case Tok::le: op = RelOp::le; break;
+      default: return syntax_error();
+    }
+    take();
+    auto r = arith();
+    if (!r) return nullptr;
+    auto e = std::make_unique<Expr>();
+    e->type = Expr::Type::relation;
+    e->column = col;
+    e->rel = op;
+    e->lhs = std::move(l);
+    e->rhs = std::move(r);
+    return e;
+  }
+
+  // Arithmetic with C precedence: | ^ & << >> + - * / % unary-
+  std::unique_ptr<Arith> arith() { return arith_level(0); }
+
+  static int precedence(Tok k) {
+    switch (k) {
+      case Tok::pipe: return 1;
+      case Tok::caret: return 2;
+      case Tok::amp: return 3;
+      case Tok::shl: case Tok::shr: return 4;
+      case Tok::plus: case Tok::minus: return 5;
+      case Tok::star: case Tok::slash: case Tok::percent: return 6;
+      default: return 0;
+    }
+  }
+  static ArithOp op_of(Tok k) {
+    switch (k) {
+      case Tok::pipe: return ArithOp::bor;
+      case Tok::caret: return ArithOp::bxor;
+      case Tok::amp: return ArithOp::band;
+      case Tok::shl: return ArithOp::shl;
+      case Tok::shr: return ArithOp::shr;
+      case Tok::plus: return ArithOp::add;
+      case Tok::minus: return ArithOp::sub;
+      case Tok::star: return ArithOp::mul;
+      case Tok::slash: return ArithOp::div;
+      default: return ArithOp::mod;
+    }
+  }
+
+  std::unique_ptr<Arith> arith_level(int min_prec) {
+    auto left = arith_unary();
+    if (!left) return nullptr;
+    while (true) {
+      int p = precedence(peek().kind);
+      if (p == 0 || p < min_prec) break;
+      const Token& optok = take();
+      auto right = arith_level(p + 1);
+      if (!right) return nullptr;
+      auto a = std::make_unique<Arith>();
+      a->type = Arith::Type::binary;
+      a->op = op_of(optok.kind);
+      a->column = optok.column;
+      a->left = std::move(left);
+      a->right = std::move(right);
+      left = std::move(a);
+    }
+    return left;
+  }
+
+  std::unique_ptr<Arith> arith_unary() {
+    const Token& t = peek();
+    if (t.kind == Tok::minus) {
+      take();
+      auto inner = arith_unary();
+      if (!inner) return nullptr;
+      auto a = std::make_unique<Arith>();
+      a->type = Arith::Type::neg;
+      a->column = t.column;
+      a->left = std::move(inner);
+      return a;
+    }
+    if (t.kind == Tok::number) {
+      auto a = std::make_unique<Arith>();
+      a->value = t.value;
+      a->column = t.column;
+      take();
+      return a;
+    }
+    if (t.kind == Tok::lparen) {
+      take();
+      auto a = arith();
+      if (!a) return nullptr;
+      if (peek().kind != Tok::rparen) return syntax_error();
+      take();
+      return a;
+    }
+    if (t.kind == Tok::word && !t.escaped && t.text == "len") {
+      auto a = std::make_unique<Arith>();
+      a->type = Arith::Type::len;
+      a->column = t.column;
+      take();
+      return a;
+    }
+    if (t.kind == Tok::word && !t.escaped && peek(1).kind == Tok::lbracket) {
+      auto proto = proto_named(t.text);
+      if (!proto) return error(Errc::invalid_argument, t.column, fmt::format("unknown protocol '{}'", t.text));
+      std::uint32_t col = t.column;
+      std::string name = t.text;
+      take();
+      take();
+      auto index = arith();
+      if (!index) return nullptr;
+      std::uint32_t size = 1;
+      if (peek().kind == Tok::rbracket) {
+        take();
+      } else if (peek().kind == Tok::colon) {
+        take();
+        if (peek().kind != Tok::number) return syntax_error();
+        size = take().value;
+        if (peek().kind != Tok::rbracket) return syntax_error();
+        take();
+      } else {
+        return syntax_error();
+      }
+      if (size != 1 && size != 2 && size != 4)
+        return error(Errc::invalid_argument, col, fmt::format("data size must be 1, 2, or 4, not {}", size));
+      if (*proto == Proto::unsupported)
+        return error(Errc::unsupported, col, fmt::format("'{}[...]' is not supported yet", name));
+      auto a = std::make_unique<Arith>();
+      a->type = Arith::Type::load;
+      a->proto = *proto;
+      a->size = size;
+      a->column = col;
+      a->left = std::move(index);
+      return a;
+    }
+    return syntax_error();
+  }
+
+  // primitive := [proto] [dir] [kind] id | proto | less N | greater N | [proto] broadcast | ...
+  std::unique_ptr<Expr> primitive() {
+    const Token& first = peek();
+    auto e = std::make_unique<Expr>();
+    e->column = first.column;
+    if (first.kind == Tok::word && !first.escaped) {
+      const std::string& w = first.text;
+      if (one_of(w, kUnsupportedWords))
+        return error(Errc::unsupported, first.column, fmt::format("'{}' is not supported yet", w));
+      if (w == "less" || w == "greater") {
+        take();
+        if (peek().kind != Tok::number) return syntax_error();
+        e->type = w == "less" ? Expr::Type::less : Expr::Type::greater;
+        e->value = take().value;
+        return e;
+      }
+    }
+    Qual q;
+    bool any_qual = false;
+    if (first.kind == Tok::word && !first.escaped) {
+      if (auto p = proto_named(first.text)) {
+        if (*p == Proto::unsupported)
+          return error(Errc::unsupported, first.column, fmt::format("'{}' is not supported yet", first.text));
+        q.proto = *p;
+        any_qual = true;
+        take();
+        if (is_word("broadcast") || is_word("multicast")) {
+          e->type = is_word("broadcast") ? Expr::Type::broadcast : Expr::Type::multicast;
+          take();
+          e->qual = q;
+          return e;
+        }
+        if (is_word("proto")) {
+          take();
+          q.kind = Kind::proto;
+          return finish_primitive(std::move(e), q);
+        }
+        if (is_word("protochain"))
+          return error(Errc::unsupported, peek().column, "'protochain' is not supported yet");
+      }
+    }
+    if (is_word("broadcast") || is_word("multicast")) {
+      e->type = is_word("broadcast") ? Expr::Type::broadcast : Expr::Type::multicast;
+      take();
+      e->qual = q;
+      return e;
+    }
+    if (is_word("proto") && !any_qual) {
+      take();
+      q.kind = Kind::proto;
+      return finish_primitive(std::move(e), q);
+    }
+    if (is_word("src") || is_word("dst")) {
+      bool src = is_word("src");
+      take();
+      q.dir = src ? Dir::src : Dir::dst;
+      any_qual = true;
+      if ((is_or() || is_and()) && is_word(src ? "dst" : "src", 1)) {
+        q.dir = is_or() ? Dir::src_or_dst : Dir::src_and_dst;
+        take();
+        take();
+      }
+    }
+    if (is_word("host") || is_word("net") || is_word("port") || is_word("portrange")) {
+      const std::string& w = peek().text;
+      q.kind = w == "host" ? Kind::host : w == "net" ? Kind::net : w == "port" ? Kind::port : Kind::portrange;
+      take();
+      any_qual = true;
+    } else if (is_word("gateway")) {
+      return error(Errc::unsupported, peek().column, "'gateway' is not supported yet");
+    }
+    if (q.proto != Proto::none && q.dir == Dir::none && q.kind == Kind::none) {
+      // A protocol alone: "tcp", "ip6".
+      e->type = Expr::Type::proto_only;
+      e->qual = q;
+      return e;
+    }
+    if (!any_qual) {
+      // A bare identifier takes the qualifiers of the last qualified primitive.
+      return finish_primitive(std::move(e), last_qual_);
+    }
+    last_qual_ = q;
+    return finish_primitive(std::move(e), q);
+  }
+
+  std::unique_ptr<Expr> finish_primitive(std::unique_ptr<Expr> e, Qual q) {
+    const Token& t = peek();
+    Id id;
+    id.column = t.column;
+    id.text = t.text;
+    switch (t.kind) {
+      case Tok::number: id.type = Id::Type::number; id.value = t.value; break;
+      case Tok::ipv4: id.type = Id::Type::ipv4; id.value = t.value; id.parts = t.parts; break;
+      case Tok::ipv6: id.type = Id::Type::ipv6; id.bytes = t.bytes; break;
+      case Tok::mac: id.type = Id::Type::mac; id.bytes = t.bytes; break;
+      case Tok::word:
+        if (!t.escaped && one_of(t.text, kKeywords)) return syntax_error();
+        if (!t.escaped && proto_named(t.text)) return syntax_error();  // protocol names need a backslash here
+        id.type = Id::Type::name;
+        id.escaped = t.escaped;
+        break;
+      default: return syntax_error();
+    }
+    take();
+    if (peek().kind == Tok::slash && (id.type == Id::Type::ipv4 || id.type == Id::Type::ipv6 || id.type == Id::Type::number)) {
+      take();
+      if (peek().kind != Tok::number) return syntax_error();
+      id.has_prefix = true;
+      id.prefix_len = take().value;
+    } else if (is_word("mask") && (id.type == Id::Type::ipv4 || id.type == Id::Type::number)) {
+      take();
+      if (peek().kind != Tok::ipv4 || peek().parts != 4) return syntax_error();
+      id.has_mask = true;
+      id.mask = take().value;
+    }
+    if (q.kind == Kind::portrange && id.type == Id::Type::name) {
+      // "6000-6010" or "ftp-data-telnet": split at the dash that gives two valid ports.
+      id.type = Id::Type::range;
+    }
+    e->type = Expr::Type::primitive;
+    e->qual = q;
+    e->id = std::move(id);
+    return e;
+  }
+
+  std::vector<Token> toks_;
+  std::size_t pos_ = 0;
+  std::optional<Error> err_;
+  Qual last_qual_{};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Expr>> parse(std::string_view text) {
+  auto toks = tokenize(text);
+  if (!toks) return std::unexpected(toks.error());
+  return Parser(std::move(*toks)).run();
+}
+
+}  // namespace pcapxx::filter

@@ -1,0 +1,177 @@
+// Our compiler against libpcap's: for every filter of the corpus and every link type we
+// compile for, our program and `tcpdump -ddd -y LINKTYPE expr` must give the same verdict on
+// every packet of the shared captures of that link type (both run on our interpreter, which
+// interpreter_tcpdump_test validates), and we must reject exactly the filters libpcap rejects,
+// except those we report as not supported yet (Errc::unsupported).
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "diff/filter/merged_captures.hpp"
+#include "pcapxx/filter.hpp"
+
+namespace pcapxx {
+namespace {
+
+struct Target {
+  std::string_view tcpdump_name;
+  int dlt;
+  std::uint32_t file_linktype;  ///< whose merged capture supplies packets
+};
+
+constexpr Target kTargets[] = {
+    {"EN10MB", 1, 1},       {"LINUX_SLL", 113, 113}, {"LINUX_SLL2", 276, 276}, {"RAW", 12, 101},
+    {"IPV4", 228, 228},     {"IPV6", 229, 229},      {"NULL", 0, 0},           {"LOOP", 108, 108},
+};
+
+// Extra expressions: the corner cases of the grammar and of the code generator.
+constexpr std::string_view kExtraFilters[] = {
+    "ip or ip6",
+    "ip and ip6",
+    "tcp and udp",
+    "not ip and not ip6",
+    "port 80 or 443",
+    "src or dst port 53",
+    "src and dst host 10.0.0.1",
+    "dst 10.0.0.138 or 10.0.0.6",
+    "host 10.118",
+    "net 10",
+    "net 212.199.202",
+    "ip src net 10.0.0.0/8 and ip dst net 10.0.0.0/8",
+    "arp host 10.0.0.1",
+    "rarp",
+    "udp port domain",
+    "tcp port ftp-data",
+    "ip proto \\icmp",
+    "proto 6",
+    "ip6 proto \\tcp or ip6 proto \\udp",
+    "tcp[0:2] > 1023 and tcp[2:2] < 1024",
+    "udp[0:2] = udp[2:2]",
+    "ip[2:2] - ip[0] & 0xf * 4 > 1000",
+    "len - 14 > 1000",
+    "len = 60",
+    "len >= 1514",
+    "ip[0:4] & 0xf0000000 = 0x40000000",
+    "ether[6:4] = 0 or ether[10:2] = 0",
+    "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply",
+    "ip6[40] = 135 or ip6[40] = 136",
+    "tcp[tcpflags] = tcp-ack",
+    "tcp[tcpflags] & tcp-fin != 0 or tcp[tcpflags] & tcp-rst != 0",
+    "not tcp[100] = 0",
+    "not ip[60:4] = 1",
+    "tcp[12] / 16 > 5",
+    "ip[1] % 4 = 0",
+    "ip[0] * 3 - 200 = 7",
+    "ip[0] / 0 = 1",
+    "ip[0] << 32 = 1",
+    "ip[9] = 6 and (tcp[13] & 2 != 0)",
+    "portrange 1-1023 or portrange 8000-8080",
+    "dst portrange 49152-65535",
+    "ip6 src host 2601:647:4b02:1d20:fd05:6f66:ecce:8bc7",
+    "ip6 dst net 2620:1ec::/36",
+    "ip6 net ::/0",
+    "host ::1",
+    "net 10.0.0.1/8",
+    "host 10.0.0.0/8",
+    "ether host ff:ff:ff:ff:ff:ff",
+    "ether src 00:0c:29:36:5a:ae or ether dst 00:0c:29:36:5a:ae",
+    "ether proto 0x800",
+    "ether proto \\ip6",
+    "ip and (udp or (tcp and port 80))",
+    "((((tcp))))",
+    "tcp port 80 and",
+    "tcp port",
+    "(tcp",
+    "tcp)",
+    "foo[0] = 1",
+    "port 70000",
+    "ip proto \\nonexistentproto",
+    "1 = 1",
+    "1 = 2",
+    "ip[0] = ",
+    "ether[0] = 0x45 and ip[0] = 0x45 or ip6[0] & 0xf0 = 0x60",
+    "ip[12:4] & 0xffffff00 = 0x0a000000",
+    "udp and (udp[8] & 0x80) = 0x80",
+    "icmp6 and ip6[40] = 128",
+    "tcp[((tcp[12] & 0xf0) >> 2)] = 0x16",
+    "igmp or pim or vrrp or carp or ah or esp or sctp",
+    "greater 100 and less 200",
+    "!ip6 || !(tcp || udp) && !icmp",
+};
+
+std::string verdict_mismatch(const BpfProgram& ours, const BpfProgram& theirs, const test::MergedCapture& m,
+                             const std::vector<std::size_t>& bad) {
+  std::string out = fmt::format("{} of {} packets differ; first ones:\n", bad.size(), m.packets.size());
+  for (std::size_t i = 0; i < std::min<std::size_t>(bad.size(), 5); ++i) {
+    const auto& p = m.packets[bad[i]];
+    out += fmt::format("  packet {} ({}, {} bytes): ours {}, libpcap {}\n", bad[i], p.source, p.data.size(),
+                       run_program(ours, p.data, p.origlen), run_program(theirs, p.data, p.origlen));
+  }
+  out += "ours:\n" + format_program(ours, BpfListing::image) + "libpcap:\n" + format_program(theirs, BpfListing::image);
+  return out;
+}
+
+TEST(CompilerVsLibpcap, SameVerdictsOnEveryPacketAndSameRejections) {
+  std::vector<std::string_view> filters(std::begin(test::kFilterCorpus), std::end(test::kFilterCorpus));
+  filters.insert(filters.end(), std::begin(kExtraFilters), std::end(kExtraFilters));
+  const auto& merged = test::merged_captures();
+  int compared = 0, both_rejected = 0, packets = 0;
+  std::map<std::string, std::vector<std::string>> unsupported;  // filter -> link types
+  std::vector<double> ratios;
+  std::size_t ours_total = 0, theirs_total = 0, ours_shorter_or_equal = 0;
+  for (std::string_view expr : filters) {
+    for (const Target& target : kTargets) {
+      auto theirs = test::tcpdump_program(expr, target.tcpdump_name);
+      auto ours = compile_filter(expr, LinkType{target.dlt}, 262144, 0, true);
+      std::string where = fmt::format("'{}' on {}", expr, target.tcpdump_name);
+      if (!theirs) {
+        EXPECT_FALSE(ours) << where << ": libpcap rejects it (" << theirs.error() << ") but we compile\n"
+                           << format_program(*ours, BpfListing::image);
+        if (!ours) ++both_rejected;
+        continue;
+      }
+      if (!ours) {
+        EXPECT_EQ(ours.error().code, Errc::unsupported)
+            << where << ": libpcap compiles it but we reject it: " << ours.error().what() << "\nlibpcap:\n"
+            << format_program(*theirs, BpfListing::image);
+        if (ours.error().code == Errc::unsupported) unsupported[std::string(expr)].push_back(std::string(target.tcpdump_name));
+        continue;
+      }
+      ASSERT_TRUE(validate_program(*ours)) << where;
+      ASSERT_TRUE(validate_program(*theirs, BpfRules::libpcap)) << where;
+      ++compared;
+      ours_total += ours->size();
+      theirs_total += theirs->size();
+      ours_shorter_or_equal += ours->size() <= theirs->size();
+      ratios.push_back(static_cast<double>(ours->size()) / static_cast<double>(theirs->size()));
+      const test::MergedCapture* m = nullptr;
+      for (const auto& mc : merged)
+        if (mc.linktype == target.file_linktype) m = &mc;
+      if (m == nullptr) continue;  // no capture of this link type: rejections still compared
+      std::vector<std::size_t> bad;
+      for (std::size_t i = 0; i < m->packets.size(); ++i) {
+        const auto& p = m->packets[i];
+        bool a = run_program(*ours, p.data, p.origlen) != 0;
+        bool b = run_program(*theirs, p.data, p.origlen) != 0;
+        if (a != b) bad.push_back(i);
+      }
+      packets += static_cast<int>(m->packets.size());
+      EXPECT_TRUE(bad.empty()) << where << ": " << verdict_mismatch(*ours, *theirs, *m, bad);
+    }
+  }
+  std::sort(ratios.begin(), ratios.end());
+  auto pct = [&](double q) { return ratios.empty() ? 0.0 : ratios[static_cast<std::size_t>(q * static_cast<double>(ratios.size() - 1))]; };
+  fmt::print("compared {} filter/link-type pairs ({} packet verdicts), {} rejected by both\n", compared, packets, both_rejected);
+  fmt::print("instructions: ours {} total, libpcap {} total; ours/libpcap ratio min {:.2f} p25 {:.2f} median {:.2f} "
+             "p75 {:.2f} p90 {:.2f} max {:.2f}; ours <= libpcap in {} of {}\n",
+             ours_total, theirs_total, pct(0), pct(0.25), pct(0.5), pct(0.75), pct(0.9), pct(1.0), ours_shorter_or_equal,
+             compared);
+  fmt::print("not supported yet ({} filters):\n", unsupported.size());
+  for (const auto& [f, lts] : unsupported) fmt::print("  '{}' on {}\n", f, fmt::join(lts, ","));
+  EXPECT_GT(compared, 500);
+}
+
+}  // namespace
+}  // namespace pcapxx

@@ -1,0 +1,69 @@
+// The compiler's errors name the column and the problem; a compiled Filter keeps the right
+// packets of a real capture.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "pcapxx/filter.hpp"
+#include "pcapxx/savefile.hpp"
+
+namespace pcapxx {
+namespace {
+
+std::string error_of(std::string_view expr, LinkType link = dlt::kEn10Mb) {
+  auto r = compile_filter(expr, link, 262144, 0, true);
+  if (r) return "compiled:\n" + format_program(*r, BpfListing::image);
+  return r.error().what();
+}
+
+TEST(Compiler, ErrorsNameTheColumn) {
+  EXPECT_EQ(error_of("tcp and tcpp[0] = 1"), "filter column 9: unknown protocol 'tcpp'");
+  EXPECT_EQ(error_of("ip[0] / 0 = 1"), "filter column 7: division by zero");
+  EXPECT_EQ(error_of("ip[0] << 32 = 1"), "filter column 7: shift by more than 31 bits");
+  EXPECT_EQ(error_of("port 70000"), "filter column 6: illegal port number 70000 > 65535");
+  EXPECT_EQ(error_of("net 10.0.0.1/8"), "filter column 5: non-network bits set in \"10.0.0.1/8\"");
+  EXPECT_EQ(error_of("tcp port 80 and"), "filter column 16: syntax error: unexpected end of expression");
+  EXPECT_EQ(error_of("(tcp"), "filter column 5: syntax error: unexpected end of expression");
+  EXPECT_EQ(error_of("tcp)"), "filter column 4: unbalanced ')'");
+  EXPECT_EQ(error_of("ip and ip6"), "filter: expression rejects all packets");
+  EXPECT_EQ(error_of("vlan 100"), "filter column 1: 'vlan' is not supported yet");
+  auto r = compile_filter("tcp and tcpp[0] = 1", dlt::kEn10Mb, 262144, 0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().column, 9u);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+}
+
+TEST(Compiler, ConstantsFoldAndUnoptimizedProgramsStillReject) {
+  auto always = compile_filter("1 = 1", dlt::kEn10Mb, 96, 0);
+  ASSERT_TRUE(always) << always.error().what();
+  EXPECT_EQ(format_program(*always, BpfListing::image), "(000) ret      #96\n");
+  auto never = compile_filter("ip and ip6", dlt::kEn10Mb, 96, 0, false);
+  ASSERT_TRUE(never) << never.error().what();
+  EXPECT_EQ(never->back(), bpf::stmt(bpf::kRet | bpf::kK, 0));
+  EXPECT_FALSE(compile_filter("ip", dlt::kIpv6, 96, 0));
+  EXPECT_EQ(format_program(*compile_filter("ip6", dlt::kIpv6, 96, 0), BpfListing::image), "(000) ret      #96\n");
+}
+
+TEST(Compiler, FilterKeepsTheRightPacketsOfARealCapture) {
+  auto f = Filter::compile("tcp dst port 80", dlt::kEn10Mb);
+  ASSERT_TRUE(f) << f.error().what();
+  auto reader = SavefileReader::open(std::string(PCAPXX_SHARED_CAPTURES) + "/gopacket/pcap_test_ethernet.pcap");
+  ASSERT_TRUE(reader) << reader.error().what();
+  int kept = 0, total = 0;
+  for (const PacketView& pkt : **reader) {
+    ++total;
+    bool to_80 = pkt.data.size() >= 38 && std::to_integer<int>(pkt.data[12]) == 0x08 &&
+                 std::to_integer<int>(pkt.data[23]) == 6 && std::to_integer<int>(pkt.data[36]) == 0 &&
+                 std::to_integer<int>(pkt.data[37]) == 80;
+    EXPECT_EQ(f->matches(pkt), to_80) << "packet " << total;
+    kept += f->matches(pkt);
+  }
+  EXPECT_EQ(total, 10);
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, total);
+  // A program from elsewhere must pass the validator.
+  EXPECT_FALSE(Filter::from_program({bpf::stmt(bpf::kLd | bpf::kMem, 0), bpf::stmt(bpf::kRet | bpf::kA, 0)}));
+  EXPECT_TRUE(Filter::from_program(f->program()));
+}
+
+}  // namespace
+}  // namespace pcapxx
