@@ -1,0 +1,113 @@
+#include "capture/linux/ring.hpp"
+
+#include <linux/if_packet.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace pcapxx::linux_capture {
+namespace {
+
+constexpr std::uint32_t kLargestFrame = 65536 + 64;  // lo MTU 65536 plus link header, tag
+
+std::uint32_t align_tpacket(std::uint32_t n) {
+  return (n + TPACKET_ALIGNMENT - 1) & ~static_cast<std::uint32_t>(TPACKET_ALIGNMENT - 1);
+}
+
+tpacket_req3 request_for(const RingGeometry& g) {
+  tpacket_req3 req{};
+  req.tp_block_size = g.block_size;
+  req.tp_block_nr = g.block_count;
+  req.tp_frame_size = g.frame_size;
+  req.tp_frame_nr = g.block_count * (g.block_size / g.frame_size);
+  req.tp_retire_blk_tov = g.retire_tov_ms;
+  return req;
+}
+
+}  // namespace
+
+RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen,
+                       std::uint32_t retire_tov_ms) {
+  const auto page = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));
+  // A frame: tpacket3_hdr + sockaddr_ll, at least 16 bytes of link header room (af_packet.c
+  // tpacket_rcv), our reserve, then the packet.
+  const std::uint32_t header = align_tpacket(TPACKET3_HDRLEN) + 16 + kFrameReserve;
+  const std::uint32_t frame = align_tpacket(header + std::min(snaplen, kLargestFrame));
+  const std::uint32_t block_header = align_tpacket(sizeof(tpacket_block_desc));
+  std::uint32_t block = std::bit_ceil(std::max(page, frame + block_header));
+  const std::size_t quarter = buffer_size / 4;
+  while (block < (64u << 10) && std::size_t{block} * 2 <= quarter) block *= 2;
+  RingGeometry g;
+  g.block_size = block;
+  g.block_count = static_cast<std::uint32_t>(std::max<std::size_t>(1, buffer_size / block));
+  g.frame_size = frame;
+  g.retire_tov_ms = retire_tov_ms;
+  return g;
+}
+
+Result<RingGeometry> fit_ring(RingGeometry wanted, const std::string& device,
+                              const RingAttempt& attempt, std::vector<std::string>& warnings) {
+  RingGeometry g = wanted;
+  for (;;) {
+    int err = attempt(g);
+    if (err == 0) {
+      if (g.bytes() != wanted.bytes()) {
+        warnings.push_back(fmt::format(
+            "{}: ring of {} bytes refused by the kernel; using {} blocks of {} bytes ({} bytes)",
+            device, wanted.bytes(), g.block_count, g.block_size, g.bytes()));
+      }
+      return g;
+    }
+    if (err != ENOMEM || g.block_count <= 1) {
+      return fail_errno(err, fmt::format("{}: activate: setsockopt(PACKET_RX_RING, {} blocks of {} bytes)",
+                                         device, g.block_count, g.block_size));
+    }
+    g.block_count /= 2;
+  }
+}
+
+Result<RingV3> RingV3::create(int sock, const std::string& device, RingGeometry geometry,
+                              std::vector<std::string>& warnings) {
+  RingV3 ring;
+  auto attempt = [&](const RingGeometry& g) -> int {
+    tpacket_req3 req = request_for(g);
+    if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return errno;
+    void* addr = ::mmap(nullptr, g.bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, sock, 0);
+    if (addr == MAP_FAILED) {
+      int err = errno;
+      tpacket_req3 none{};
+      ::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, sizeof none);
+      return err;
+    }
+    ring.map_ = Mapping(addr, g.bytes());
+    return 0;
+  };
+  auto fitted = fit_ring(geometry, device, attempt, warnings);
+  if (!fitted) return std::unexpected(fitted.error());
+  ring.geometry_ = *fitted;
+  return ring;
+}
+
+Result<void> RingV3::reset(int sock, const std::string& device) {
+  map_.reset();
+  tpacket_req3 none{};
+  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, sizeof none) < 0) {
+    return fail_errno(errno, fmt::format("{}: free ring: setsockopt(PACKET_RX_RING)", device));
+  }
+  tpacket_req3 req = request_for(geometry_);
+  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+    return fail_errno(errno, fmt::format("{}: set up ring again: setsockopt(PACKET_RX_RING)", device));
+  }
+  void* addr = ::mmap(nullptr, geometry_.bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, sock, 0);
+  if (addr == MAP_FAILED) return fail_errno(errno, fmt::format("{}: mmap ring", device));
+  map_ = Mapping(addr, geometry_.bytes());
+  return {};
+}
+
+}  // namespace pcapxx::linux_capture
