@@ -1,0 +1,270 @@
+#include <cstring>
+// The layer stack of a decoded packet: eager and lazy decoding, shortcuts, re-serialization.
+#include "pcapxx/decode.hpp"
+
+namespace pcapxx::layers {
+
+namespace {
+
+template <class T>
+DecodeStatus decode_as(AnyLayer& slot, std::span<const std::byte> data, const DecodeContext& ctx) noexcept {
+  T& layer = slot.emplace<T>();
+  return layer.decode(data, ctx);
+}
+
+// The one place that maps a layer type to its struct for the Packet.
+DecodeStatus decode_one(LayerType t, AnyLayer& slot, std::span<const std::byte> data, const DecodeContext& ctx,
+                        bool& known) noexcept {
+  known = true;
+  switch (t) {
+    case LayerType::ethernet: return decode_as<Ethernet>(slot, data, ctx);
+    case LayerType::dot1q: return decode_as<Dot1Q>(slot, data, ctx);
+    case LayerType::arp: return decode_as<Arp>(slot, data, ctx);
+    case LayerType::linux_sll: return decode_as<LinuxSll>(slot, data, ctx);
+    case LayerType::linux_sll2: return decode_as<LinuxSll2>(slot, data, ctx);
+    case LayerType::loopback: return decode_as<Loopback>(slot, data, ctx);
+    case LayerType::ipv4: return decode_as<Ipv4>(slot, data, ctx);
+    case LayerType::ipv6: return decode_as<Ipv6>(slot, data, ctx);
+    case LayerType::ipv6_hop_by_hop: return decode_as<Ipv6HopByHop>(slot, data, ctx);
+    case LayerType::ipv6_routing: return decode_as<Ipv6Routing>(slot, data, ctx);
+    case LayerType::ipv6_fragment: return decode_as<Ipv6Fragment>(slot, data, ctx);
+    case LayerType::ipv6_destination: return decode_as<Ipv6Destination>(slot, data, ctx);
+    case LayerType::ipsec_ah: return decode_as<IpsecAh>(slot, data, ctx);
+    case LayerType::ipsec_esp: return decode_as<IpsecEsp>(slot, data, ctx);
+    case LayerType::icmpv4: return decode_as<Icmpv4>(slot, data, ctx);
+    case LayerType::icmpv6: return decode_as<Icmpv6>(slot, data, ctx);
+    case LayerType::tcp: return decode_as<Tcp>(slot, data, ctx);
+    case LayerType::udp: return decode_as<Udp>(slot, data, ctx);
+    case LayerType::dns: return decode_as<Dns>(slot, data, ctx);
+    case LayerType::payload: return decode_as<Payload>(slot, data, ctx);
+    case LayerType::none: case LayerType::raw_ip: break;
+    case LayerType::kFirstCustom: default:
+      if (static_cast<std::uint16_t>(t) >= static_cast<std::uint16_t>(LayerType::kFirstCustom)) {
+        CustomLayer& c = slot.emplace<CustomLayer>();
+        c.type = t;
+        return c.decode(data, ctx);
+      }
+      break;
+  }
+  known = false;
+  return {};
+}
+
+}  // namespace
+
+LayerType Layer::type() const noexcept {
+  return std::visit(
+      [](const auto& l) -> LayerType {
+        using T = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return LayerType::none;
+        } else if constexpr (std::is_same_v<T, CustomLayer>) {
+          return l.type;
+        } else {
+          return T::kType;
+        }
+      },
+      value);
+}
+
+LayerClass Layer::layer_class() const noexcept {
+  return std::visit(
+      [](const auto& l) -> LayerClass {
+        using T = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return LayerClass::application;
+        } else if constexpr (std::is_same_v<T, CustomLayer>) {
+          return l.layer_class;
+        } else {
+          return T::kClass;
+        }
+      },
+      value);
+}
+
+std::string_view Layer::name() const noexcept {
+  if (const auto* c = as<CustomLayer>()) return c->name;
+  return layer_name(type());
+}
+
+std::span<const std::byte> Layer::contents() const noexcept {
+  return std::visit(
+      [](const auto& l) -> std::span<const std::byte> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) {
+          return {};
+        } else {
+          return l.contents;
+        }
+      },
+      value);
+}
+
+std::span<const std::byte> Layer::payload() const noexcept {
+  return std::visit(
+      [](const auto& l) -> std::span<const std::byte> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) {
+          return {};
+        } else {
+          return l.payload;
+        }
+      },
+      value);
+}
+
+Packet Packet::decode(std::span<const std::byte> data, LinkType link, const DecodeOptions& options) {
+  const Registry& reg = options.registry != nullptr ? *options.registry : Registry::builtin();
+  Packet p;
+  const LayerType first = reg.link_type(link);
+  p.assign(data, first, options);
+  if (first == LayerType::none) {
+    p.has_error_ = true;
+    p.failure_ = DecodeFailure{LayerType::none, 0, "link type not supported by the decoder", p.data_};
+  }
+  return p;
+}
+
+Packet Packet::decode(std::span<const std::byte> data, LayerType first, const DecodeOptions& options) {
+  Packet p;
+  p.assign(data, first, options);
+  return p;
+}
+
+void Packet::assign(std::span<const std::byte> data, LayerType first, const DecodeOptions& options) {
+  if (options.copy) {
+    owned_.assign(data.begin(), data.end());
+    data_ = owned_;
+  } else {
+    owned_.clear();
+    data_ = data;
+  }
+  registry_ = options.registry != nullptr ? options.registry : &Registry::builtin();
+  count_ = 0;
+  has_error_ = false;
+  failure_ = {};
+  next_ = first;
+  next_data_ = data_;
+  if (!options.lazy) ensure(kMaxLayers);
+}
+
+void Packet::decode_next() const noexcept {
+  LayerType t = next_;
+  next_ = LayerType::none;
+  const std::span<const std::byte> data = next_data_;
+  const auto offset = static_cast<std::uint32_t>(data.data() - data_.data());
+  if (t == LayerType::raw_ip) {
+    t = resolve_raw_ip(data);
+    if (t == LayerType::none) {
+      has_error_ = true;
+      failure_ = DecodeFailure{LayerType::raw_ip, offset, "raw IP: version nibble is neither 4 nor 6", data};
+      return;
+    }
+  }
+  if (count_ == kMaxLayers) {
+    has_error_ = true;
+    failure_ = DecodeFailure{t, offset, "too many layers", data};
+    return;
+  }
+  Layer& slot = layers_[count_];
+  bool known = false;
+  const DecodeStatus st = decode_one(t, slot.value, data, DecodeContext{*registry_}, known);
+  if (!known) {
+    // A type the registry names but no struct implements yet: keep the bytes as Payload.
+    t = LayerType::payload;
+    decode_one(t, slot.value, data, DecodeContext{*registry_}, known);
+  }
+  if (!st.ok()) {
+    slot.value = std::monostate{};
+    has_error_ = true;
+    failure_ = DecodeFailure{t, offset + st.error_offset, st.error, data};
+    return;
+  }
+  slot.offset = offset;
+  slot.trailer = st.trailer;
+  ++count_;
+  next_ = known ? st.next : LayerType::none;
+  next_data_ = slot.payload();
+}
+
+bool Packet::ensure(std::size_t index) const noexcept {
+  while (count_ <= index && next_ != LayerType::none && !has_error_) decode_next();
+  return index < count_;
+}
+
+std::span<Layer> Packet::layers() noexcept {
+  ensure(kMaxLayers);
+  return {layers_.data(), count_};
+}
+
+std::span<const Layer> Packet::layers() const noexcept {
+  ensure(kMaxLayers);
+  return {layers_.data(), count_};
+}
+
+const Layer* Packet::find(LayerType type) const noexcept {
+  for (std::size_t i = 0; ensure(i); ++i)
+    if (layers_[i].type() == type) return &layers_[i];
+  return nullptr;
+}
+
+const Layer* Packet::first_of(LayerClass c) const noexcept {
+  for (std::size_t i = 0; ensure(i); ++i)
+    if (layers_[i].layer_class() == c) return &layers_[i];
+  return nullptr;
+}
+
+const DecodeFailure* Packet::error() const noexcept {
+  ensure(kMaxLayers);
+  return has_error_ ? &failure_ : nullptr;
+}
+
+std::optional<FlowKey> Packet::flow() const noexcept {
+  const auto all = layers();
+  const Layer* ip = nullptr;
+  for (const Layer& l : all) {
+    if (l.as<Ipv4>() != nullptr || l.as<Ipv6>() != nullptr) {
+      ip = &l;
+    } else if (ip != nullptr) {
+      const auto* v4 = ip->as<Ipv4>();
+      const auto* v6 = ip->as<Ipv6>();
+      if (const auto* tcp = l.as<Tcp>()) return v4 != nullptr ? FlowKey::of(*v4, *tcp) : FlowKey::of(*v6, *tcp);
+      if (const auto* udp = l.as<Udp>()) return v4 != nullptr ? FlowKey::of(*v4, *udp) : FlowKey::of(*v6, *udp);
+    }
+  }
+  for (const Layer& l : all) {
+    if (const auto* v4 = l.as<Ipv4>()) return FlowKey::of(*v4);
+    if (const auto* v6 = l.as<Ipv6>()) return FlowKey::of(*v6);
+  }
+  return std::nullopt;
+}
+
+void Packet::serialize(SerializeBuffer& buf, const SerializeOptions& options) const {
+  const auto all = layers();
+  SerializeContext ctxs[kMaxLayers + 1]{};
+  SerializeContext running{};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    ctxs[i] = running;
+    if (const auto* v4 = all[i].as<Ipv4>()) detail::note_network(running, *v4);
+    if (const auto* v6 = all[i].as<Ipv6>()) detail::note_network(running, *v6);
+  }
+  buf.clear();
+  // Bytes after the last decoded layer: the part that failed, or what a layer left undecoded.
+  std::span<const std::byte> rest;
+  if (has_error_) {
+    rest = failure_.remaining;
+  } else if (!all.empty()) {
+    rest = all.back().payload();
+  } else {
+    rest = data_;
+  }
+  if (!rest.empty()) std::memcpy(buf.prepend(rest.size()).data(), rest.data(), rest.size());
+  for (std::size_t i = all.size(); i-- > 0;) {
+    std::visit(
+        [&](const auto& l) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) l.serialize(buf, options, ctxs[i]);
+        },
+        all[i].value);
+    if (!all[i].trailer.empty()) std::memcpy(buf.append(all[i].trailer.size()).data(), all[i].trailer.data(), all[i].trailer.size());
+  }
+}
+
+}  // namespace pcapxx::layers
