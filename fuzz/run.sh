@@ -29,6 +29,8 @@ for t in "${targets[@]}"; do
   artifacts="$work/$name/artifacts"
   mkdir -p "$corpus" "$artifacts"
   cp -f "$work/seeds"/* "$corpus"/
+  # Targets whose input is not a capture keep their own seeds in fuzz/seeds/NAME/.
+  if [[ -d $here/seeds/$name ]]; then cp -f "$here/seeds/$name"/* "$corpus"/; fi
   dict=()
   [[ -f $here/${name%_fuzz}.dict ]] && dict=(-dict="$here/${name%_fuzz}.dict")
   parallel=()
