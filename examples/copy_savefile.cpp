@@ -1,5 +1,6 @@
-// Reads a savefile (pcap or pcapng) and writes its packets to another: the smallest use of the
-// pcapxx C++ API.  usage: example_copy_savefile IN OUT[.pcapng]
+// Reads a savefile (pcap or pcapng) and writes its packets to another, a batch at a time: the
+// smallest use of the pcapxx C++ API. (For one packet at a time, iterate the reader with a
+// range-for and call writer->write(packet).)  usage: example_copy_savefile IN OUT[.pcapng]
 #include <cstdio>
 #include <string_view>
 
@@ -24,15 +25,21 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", writer.error().what());
     return 1;
   }
+  // Batch by batch: the writer sends large payloads straight from the reader's memory.
   std::size_t count = 0;
-  for (const pcapxx::PacketView& packet : **reader) {
-    if (auto ok = (*writer)->write(packet); !ok) {
+  while (true) {
+    auto batch = (*reader)->next_batch();
+    if (!batch) {
+      fmt::print(stderr, "{}\n", batch.error().what());
+      break;
+    }
+    if (batch->status == pcapxx::BatchStatus::end) break;
+    if (auto ok = (*writer)->write_batch(batch->packets); !ok) {
       fmt::print(stderr, "{}\n", ok.error().what());
       return 1;
     }
-    ++count;
+    count += batch->packets.size();
   }
-  if (const auto& err = (*reader)->error()) fmt::print(stderr, "{}\n", err->what());
   if (auto ok = (*writer)->close(); !ok) {
     fmt::print(stderr, "{}\n", ok.error().what());
     return 1;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <poll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,6 +17,70 @@ ByteOutput::ByteOutput(int fd, bool owned, std::string name, std::size_t capacit
       buf_(std::make_unique_for_overwrite<std::byte[]>(capacity)),
       cap_(capacity),
       flushed_(start) {}
+
+void ByteOutput::close_segment() noexcept {
+  if (used_ > segment_start_) iov_[iov_count_++] = {buf_.get() + segment_start_, used_ - segment_start_};
+  segment_start_ = used_;
+}
+
+Result<void> ByteOutput::gather_ref(std::span<const std::byte> bytes) {
+  if (!iov_) iov_ = std::make_unique_for_overwrite<iovec[]>(kMaxIov);
+  // Room for the open buffer segment, this reference, and the segment write_gathered() closes.
+  if (iov_count_ + 3 > kMaxIov)
+    if (auto ok = write_gathered(); !ok) return ok;
+  close_segment();
+  iov_[iov_count_++] = {const_cast<std::byte*>(bytes.data()), bytes.size()};
+  return {};
+}
+
+Result<void> ByteOutput::gather_copy_slow(std::span<const std::byte> bytes) {
+  // The buffer is full of pieces still waiting in iov_: write them before reusing it.
+  if (!iov_) iov_ = std::make_unique_for_overwrite<iovec[]>(kMaxIov);
+  if (auto ok = write_gathered(); !ok) return ok;
+  if (bytes.size() <= cap_) return gather_copy(bytes);
+  return write_all(bytes.data(), bytes.size());
+}
+
+Result<void> ByteOutput::end_gather() {
+  if (iov_count_ == 0) return {};  // nothing referenced: what was copied stays buffered
+  return write_gathered();
+}
+
+Result<void> ByteOutput::write_gathered() {
+  if (failed_) return std::unexpected(*failed_);
+  close_segment();
+  iovec* v = iov_.get();
+  std::size_t left = iov_count_;
+  while (left > 0) {
+    ssize_t put = ::writev(fd_, v, static_cast<int>(left));
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        pollfd pfd{fd_, POLLOUT, 0};
+        if (::poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
+      }
+      auto err = fail_errno(errno, fmt::format("{}: write at offset {}", name_, flushed_));
+      err.error().offset = flushed_;
+      failed_ = err.error();
+      return err;
+    }
+    flushed_ += static_cast<std::uint64_t>(put);
+    auto done = static_cast<std::size_t>(put);
+    while (left > 0 && done >= v->iov_len) {  // skip what went out whole
+      done -= v->iov_len;
+      ++v;
+      --left;
+    }
+    if (left > 0) {  // a short write stopped inside this piece
+      v->iov_base = static_cast<char*>(v->iov_base) + done;
+      v->iov_len -= done;
+    }
+  }
+  iov_count_ = 0;
+  used_ = 0;
+  segment_start_ = 0;
+  return {};
+}
 
 ByteOutput::~ByteOutput() {
   if (owned_ && fd_ >= 0) ::close(fd_);
@@ -33,6 +98,7 @@ Result<void> ByteOutput::append_slow(std::span<const std::byte> bytes) {
 
 Result<void> ByteOutput::flush() {
   if (failed_) return std::unexpected(*failed_);
+  if (iov_count_ != 0) return write_gathered();
   if (used_ == 0) return {};
   auto ok = write_all(buf_.get(), used_);
   used_ = 0;

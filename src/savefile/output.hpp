@@ -14,6 +14,8 @@
 
 #include "pcapxx/error.hpp"
 
+struct iovec;
+
 namespace pcapxx::detail {
 
 class ByteOutput {
@@ -42,10 +44,29 @@ class ByteOutput {
     return append(std::span<const std::byte>(kZeros, n));
   }
 
+  /// Gather mode, for a batch whose payloads live in the source's memory until the batch ends:
+  /// gather_copy() copies small pieces into the buffer, gather_ref() references large ones in
+  /// place (no copy), and end_gather() writes everything with writev and empties the buffer.
+  /// Every referenced byte must stay valid until end_gather() returns.
+  Result<void> gather_copy(std::span<const std::byte> bytes) {
+    if (bytes.size() <= cap_ - used_) [[likely]] {
+      std::memcpy(buf_.get() + used_, bytes.data(), bytes.size());
+      used_ += bytes.size();
+      return {};
+    }
+    return gather_copy_slow(bytes);
+  }
+  Result<void> gather_ref(std::span<const std::byte> bytes);
+  Result<void> end_gather();
+
   /// Pushes every buffered byte to the descriptor.
   Result<void> flush();
   /// Drops buffered bytes (a writer that failed to start leaves no partial header).
-  void discard() noexcept { used_ = 0; }
+  void discard() noexcept {
+    used_ = 0;
+    iov_count_ = 0;
+    segment_start_ = 0;
+  }
   /// Flushes, then closes the descriptor if owned. Call once.
   Result<void> close();
 
@@ -57,6 +78,11 @@ class ByteOutput {
  private:
   Result<void> append_slow(std::span<const std::byte> bytes);
   Result<void> write_all(const std::byte* p, std::size_t n);
+  Result<void> gather_copy_slow(std::span<const std::byte> bytes);
+  void close_segment() noexcept;
+  Result<void> write_gathered();
+
+  static constexpr std::size_t kMaxIov = 1024;  // IOV_MAX on Linux
 
   int fd_;
   bool owned_;
@@ -66,6 +92,9 @@ class ByteOutput {
   std::size_t used_ = 0;
   std::uint64_t flushed_;
   std::optional<Error> failed_;
+  std::unique_ptr<struct iovec[]> iov_;  // gather mode: pieces to write, in order
+  std::size_t iov_count_ = 0;
+  std::size_t segment_start_ = 0;        // first buffered byte not yet in iov_
 };
 
 }  // namespace pcapxx::detail

@@ -101,9 +101,22 @@ class PcapWriter final : public SavefileWriter {
 
   // With the per-packet policy the whole batch is in the file when this returns, as it would be
   // after one flush per packet, for one system call instead of one per packet.
+  // Large payloads go out from where they lie (the source's ring or file mapping) in one writev
+  // for the batch instead of being copied into the buffer: the views are valid until we return.
   Result<void> write_batch(Batch batch) override {
-    for (const PacketView& p : batch)
-      if (auto ok = write_one(p); !ok) return ok;
+    constexpr std::size_t kReferenceFrom = 512;  // smaller payloads are cheaper to copy
+    for (const PacketView& p : batch) {
+      std::array<std::byte, kRecordHeaderLen> r;
+      if (auto ok = record_header(p, r); !ok) [[unlikely]] {
+        (void)out_->end_gather();
+        return ok;
+      }
+      if (auto ok = out_->gather_copy(r); !ok) return ok;
+      auto ok = p.data.size() >= kReferenceFrom ? out_->gather_ref(p.data) : out_->gather_copy(p.data);
+      if (!ok) return ok;
+      ++count_;
+    }
+    if (auto ok = out_->end_gather(); !ok) return ok;
     return per_packet_ ? out_->flush() : Result<void>{};
   }
 
@@ -140,6 +153,16 @@ class PcapWriter final : public SavefileWriter {
 
  private:
   Result<void> write_one(const PacketView& p) {
+    std::array<std::byte, kRecordHeaderLen> r;
+    if (auto ok = record_header(p, r); !ok) return ok;
+    if (auto ok = out_->append(r); !ok) return ok;
+    if (auto ok = out_->append(p.data); !ok) return ok;
+    ++count_;
+    return {};
+  }
+
+  // Checks a packet and builds its record header.
+  Result<void> record_header(const PacketView& p, std::array<std::byte, kRecordHeaderLen>& r) const {
     const PacketHeader& h = p.header;
     if (h.interface >= accepts_.size() || !accepts_[h.interface] || h.caplen != p.data.size() ||
         h.caplen > max_caplen_ || closed_) [[unlikely]]
@@ -151,14 +174,10 @@ class PcapWriter final : public SavefileWriter {
                      fmt::format("{}: packet {}: timestamp {} s does not fit the 32-bit seconds "
                                  "field of a pcap record",
                                  out_->name(), count_ + 1, sec));
-    std::array<std::byte, kRecordHeaderLen> r;
     put32(r.data(), static_cast<std::uint32_t>(sec));
     put32(r.data() + 4, nanosecond_ ? h.ts.subsec_ns() : h.ts.subsec_us());
     put32(r.data() + 8, h.caplen);
     put32(r.data() + 12, h.origlen);
-    if (auto ok = out_->append(r); !ok) return ok;
-    if (auto ok = out_->append(p.data); !ok) return ok;
-    ++count_;
     return {};
   }
 
