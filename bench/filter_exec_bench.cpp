@@ -1,0 +1,187 @@
+// Filtering cost per packet, on the Ethernet packets of the shared captures: our JIT and our
+// interpreter on our compiled program and on libpcap's, and libpcap's bpf_filter() on
+// libpcap's program (pcap_open_dead + pcap_compile, optimized). Prints ns per packet and the
+// ratios to libpcap after the Google Benchmark table. No assertions on timings.
+//   filter_exec_bench [--benchmark_min_time=0.2]
+#include <pcap/pcap.h>
+
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include "pcapxx/bpf.hpp"
+#include "pcapxx/bpf_jit.hpp"
+#include "pcapxx/filter.hpp"
+#include "pcapxx/savefile.hpp"
+
+namespace {
+
+using namespace pcapxx;
+
+struct Packet {
+  std::span<const std::byte> data;
+  std::uint32_t origlen;
+};
+
+// Every Ethernet packet of the shared captures, repeated to at least 20,000 packets, back to
+// back in one buffer as a savefile's read buffer holds them.
+const std::vector<Packet>& packets() {
+  static std::vector<std::byte> storage;
+  static const std::vector<Packet> all = [] {
+    std::vector<std::pair<std::vector<std::byte>, std::uint32_t>> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(PCAPXX_SHARED_CAPTURES)) {
+      auto ext = e.path().extension();
+      if (!e.is_regular_file() || (ext != ".pcap" && ext != ".pcapng")) continue;
+      auto reader = SavefileReader::open(e.path().string());
+      if (!reader) continue;
+      for (const PacketView& pkt : **reader) {
+        auto ifs = (*reader)->interfaces();
+        if (pkt.header.interface < ifs.size() && ifs[pkt.header.interface].link_type == dlt::kEn10Mb)
+          out.emplace_back(std::vector<std::byte>(pkt.data.begin(), pkt.data.end()), pkt.header.origlen);
+      }
+    }
+    std::size_t n = out.size();
+    while (n > 0 && out.size() < 20000) out.insert(out.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    std::size_t total = 0;
+    for (const auto& [bytes, len] : out) total += bytes.size();
+    storage.reserve(total);
+    std::vector<Packet> views;
+    for (const auto& [bytes, len] : out) {
+      std::size_t at = storage.size();
+      storage.insert(storage.end(), bytes.begin(), bytes.end());
+      views.push_back(Packet{std::span(storage).subspan(at, bytes.size()), len});
+    }
+    return views;
+  }();
+  return all;
+}
+
+std::string twenty_hosts() {
+  std::string s;
+  for (int i = 1; i <= 20; ++i) s += fmt::format("{}host 10.0.0.{}", i > 1 ? " or " : "", i);
+  return s;
+}
+
+const std::vector<std::pair<std::string, std::string>>& filters() {
+  static const std::vector<std::pair<std::string, std::string>> f = {
+      {"tcp_port_80", "tcp port 80"},
+      {"host_and_udp", "host 10.0.0.1 and udp"},
+      {"20_hosts", twenty_hosts()},
+      {"syn_not_22", "tcp[tcpflags] & tcp-syn != 0 and not port 22"},
+  };
+  return f;
+}
+
+struct Programs {
+  BpfProgram ours;
+  BpfProgram libpcap;
+  std::vector<bpf_insn> libpcap_raw;
+};
+
+Programs compile_both(const std::string& expr) {
+  Programs p;
+  auto ours = compile_filter(expr, dlt::kEn10Mb, 262144, 0, true);
+  if (!ours) throw std::runtime_error(ours.error().what());
+  p.ours = *ours;
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
+  bpf_program bp{};
+  if (pcap_compile(dead, &bp, expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+    throw std::runtime_error(pcap_geterr(dead));
+  for (unsigned i = 0; i < bp.bf_len; ++i) {
+    p.libpcap_raw.push_back(bp.bf_insns[i]);
+    p.libpcap.push_back(BpfInsn{bp.bf_insns[i].code, bp.bf_insns[i].jt, bp.bf_insns[i].jf, bp.bf_insns[i].k});
+  }
+  pcap_freecode(&bp);
+  pcap_close(dead);
+  return p;
+}
+
+template <class Run>
+void per_packet(benchmark::State& state, Run run) {
+  const auto& pkts = packets();
+  std::uint64_t kept = 0;
+  for (auto _ : state) {
+    for (const Packet& p : pkts) kept += run(p) != 0;
+  }
+  benchmark::DoNotOptimize(kept);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * pkts.size()));
+  state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(state.iterations() * pkts.size()),
+                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["kept"] = static_cast<double>(kept) / static_cast<double>(state.iterations());
+}
+
+// Captures each run's ns per packet for the summary.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> ns;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      auto it = r.counters.find("ns_per_pkt");
+      if (it != r.counters.end()) ns[r.benchmark_name()] = it->second.value * 1e9;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  fmt::print("{} Ethernet packets per iteration; JIT available: {}\n", packets().size(), jit_available());
+  static std::map<std::string, Programs> programs;
+  static std::map<std::string, BpfJitProgram> jits;
+  for (const auto& [name, expr] : filters()) {
+    Programs& p = programs[name] = compile_both(expr);
+    auto ours_jit = BpfJitProgram::compile(p.ours);
+    auto their_jit = BpfJitProgram::compile(p.libpcap);
+    if (!ours_jit || !their_jit) {
+      fmt::print(stderr, "jit: {}\n", !ours_jit ? ours_jit.error().what() : their_jit.error().what());
+      return 1;
+    }
+    jits.emplace(name + "/ours", std::move(*ours_jit));
+    jits.emplace(name + "/libpcap", std::move(*their_jit));
+    fmt::print("{}: '{}': our program {} instructions, libpcap's {}\n", name, expr, p.ours.size(), p.libpcap.size());
+    const BpfJitProgram* oj = &jits.at(name + "/ours");
+    const BpfJitProgram* lj = &jits.at(name + "/libpcap");
+    const Programs* pp = &p;
+    benchmark::RegisterBenchmark((name + "/libpcap_bpf_filter").c_str(), [pp](benchmark::State& s) {
+      per_packet(s, [pp](const Packet& k) {
+        return bpf_filter(pp->libpcap_raw.data(), reinterpret_cast<const unsigned char*>(k.data.data()), k.origlen,
+                          static_cast<unsigned>(k.data.size()));
+      });
+    });
+    benchmark::RegisterBenchmark((name + "/interp_libpcap_prog").c_str(), [pp](benchmark::State& s) {
+      per_packet(s, [pp](const Packet& k) { return run_program(pp->libpcap, k.data, k.origlen); });
+    });
+    benchmark::RegisterBenchmark((name + "/interp_our_prog").c_str(), [pp](benchmark::State& s) {
+      per_packet(s, [pp](const Packet& k) { return run_program(pp->ours, k.data, k.origlen); });
+    });
+    benchmark::RegisterBenchmark((name + "/jit_libpcap_prog").c_str(), [lj](benchmark::State& s) {
+      per_packet(s, [lj](const Packet& k) { return lj->run(k.data, k.origlen); });
+    });
+    benchmark::RegisterBenchmark((name + "/jit_our_prog").c_str(), [oj](benchmark::State& s) {
+      per_packet(s, [oj](const Packet& k) { return oj->run(k.data, k.origlen); });
+    });
+  }
+  Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  fmt::print("\n{:<14} {:>10} {:>22} {:>22} {:>22} {:>22}\n", "ns/packet", "libpcap", "interp(libpcap prog)",
+             "interp(our prog)", "jit(libpcap prog)", "jit(our prog)");
+  for (const auto& [name, expr] : filters()) {
+    auto get = [&](const std::string& what) {
+      auto it = collector.ns.find(name + "/" + what);
+      return it == collector.ns.end() ? 0.0 : it->second;
+    };
+    double base = get("libpcap_bpf_filter");
+    auto cell = [&](double v) { return fmt::format("{:7.2f} ({:4.2f}x)", v, base > 0 ? v / base : 0.0); };
+    fmt::print("{:<14} {:>10.2f} {:>22} {:>22} {:>22} {:>22}\n", name, base, cell(get("interp_libpcap_prog")),
+               cell(get("interp_our_prog")), cell(get("jit_libpcap_prog")), cell(get("jit_our_prog")));
+  }
+  benchmark::Shutdown();
+  return 0;
+}
