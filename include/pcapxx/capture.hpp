@@ -12,14 +12,26 @@
 //
 // The device is looked up and the socket created in the calling thread's network namespace.
 //
+// TPACKET_V3 (the default) delivers one ring block per batch; TPACKET_V2 and V1 can be chosen in
+// CaptureOptions and deliver the run of ready frames (one frame per packet). Immediate mode stays
+// on V3: the reader takes finished packets out of the block the kernel is still filling (see
+// src/capture/linux/ring_reader.cpp) and a second, ring-less "doorbell" socket wakes it per
+// packet at low rates, so floods still arrive a block at a time.
+//
+// Several devices in one Source: MultiCapture. PACKET_FANOUT over N rings: open_fanout().
+// Where packets were lost: LiveCapture::loss_account().
+//
 // Limitations (also in the closing notes of src/capture/linux/live_capture.cpp):
-//   - TPACKET_V3 only; immediate mode uses V3 with a 1 ms block timeout instead of TPACKET_V2;
 //   - set_filter() on an active capture resets the ring (views of the current batch become
 //     invalid) so that no packet that arrived before the filter reaches the caller;
 //   - break_loop() is reported as BatchStatus::end (the seam has no "interrupted" status);
-//   - tp_freeze_q_cnt is read but not reported (CaptureStats has no field for it);
-//   - monitor mode, hardware timestamps, PACKET_FANOUT and capturing several devices through
-//     one LiveCapture are not implemented.
+//     interrupted() tells the two apart;
+//   - TPACKET_V1 has no VLAN tag fields (tags the kernel stripped are not reinserted) and only
+//     microsecond timestamps; V1/V2 frames are sized for the device MTU, so a larger packet
+//     (GRO/TSO) is cut to the frame, with origlen kept;
+//   - immediate mode's in-block reading relies on x86's store order (TSO); elsewhere it
+//     falls back to a 1 ms block timeout;
+//   - monitor mode and hardware timestamps are not implemented.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +51,9 @@ namespace pcapxx {
 /// Which packets a capture sees relative to the host (pcap_setdirection).
 enum class CaptureDirection : std::uint8_t { in_out, in, out };
 
+/// The layout of the memory-mapped receive ring (include/uapi/linux/if_packet.h).
+enum class TpacketVersion : std::uint8_t { v1 = 1, v2 = 2, v3 = 3 };
+
 /// Everything that can be set before a capture starts (pcap_create + pcap_set_*).
 struct CaptureOptions {
   std::uint32_t snaplen = 262144;      ///< bytes kept per packet; origlen stays the true length
@@ -50,6 +65,26 @@ struct CaptureOptions {
   CaptureDirection direction = CaptureDirection::in_out;
   std::uint16_t protocol = 0x0003;     ///< ethertype to capture; 0x0003 (ETH_P_ALL) = all
   std::optional<BpfProgram> filter;    ///< attached before the socket is bound: no leakage
+  TpacketVersion tpacket_version = TpacketVersion::v3;  ///< ring layout; V3 batches by block
+};
+
+/// Where the packets that reached a device went, and where some were lost; counters since the
+/// capture opened. A packet lost before the capture saw it shows up in one of the device or
+/// CPU counters, not in the capture's own.
+struct LossAccount {
+  std::uint64_t received = 0;        ///< passed the kernel filter (libpcap ps_recv)
+  std::uint64_t delivered = 0;       ///< handed to the caller in batches
+  std::uint64_t ring_dropped = 0;    ///< no room in the ring (ps_drop)
+  std::uint64_t ring_freezes = 0;    ///< times the V3 ring was full and froze (tp_freeze_q_cnt)
+  std::uint64_t if_rx_dropped = 0;   ///< device rx_dropped (ps_ifdrop)
+  std::uint64_t if_rx_missed = 0;    ///< device rx_missed_errors + rx_fifo_errors + rx_over_errors
+  std::uint64_t backlog_dropped = 0; ///< per-CPU input backlog full, all CPUs (/proc/net/softnet_stat)
+  std::uint64_t time_squeezed = 0;   ///< softirq ran out of budget with work left, all CPUs
+  bool device_counters = false;      ///< if_* are known (false for "any")
+
+  /// A short human account, e.g. "received 2000, delivered 1618; lost 382 in the ring (full
+  /// 17 times); none in the device; none in CPU backlogs".
+  [[nodiscard]] std::string summary() const;
 };
 
 /// A live capture on one device (or "any"). Thread safety: one thread reads; break_loop() may
@@ -84,6 +119,14 @@ class LiveCapture final : public Source {
   [[nodiscard]] int selectable_fd() const noexcept;
   /// Makes a waiting or the next next_batch return BatchStatus::end; safe from any thread.
   void break_loop() noexcept;
+  /// Counters and a loss account: ring, device and per-CPU backlog (see LossAccount).
+  [[nodiscard]] LossAccount loss_account() const;
+  /// Whether the last BatchStatus::end came from break_loop() rather than the source ending.
+  [[nodiscard]] bool interrupted() const noexcept;
+  /// The ring layout in use.
+  [[nodiscard]] TpacketVersion tpacket_version() const noexcept;
+  /// The PACKET_FANOUT group this capture belongs to, if any (see open_fanout).
+  [[nodiscard]] std::optional<std::uint16_t> fanout_group() const noexcept;
   /// The device name as opened.
   [[nodiscard]] const std::string& device() const noexcept;
   /// Which path ran: TPACKET version, block size and count, reserve, fallbacks taken.
@@ -92,10 +135,81 @@ class LiveCapture final : public Source {
   [[nodiscard]] std::span<const std::string> warnings() const noexcept;
 
   struct Impl;
+  /// Internal: the implementation, for MultiCapture and fanout in src/capture.
+  [[nodiscard]] Impl& impl() noexcept { return *impl_; }
 
  private:
   explicit LiveCapture(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// Several live captures read as one Source: one poll over all rings, batches taken in turn,
+/// each packet's PacketHeader::interface is the index of its device in interfaces().
+/// Thread safety as LiveCapture.
+class MultiCapture final : public Source {
+ public:
+  /// Opens each device with the same options (in the calling thread's namespace).
+  static Result<std::unique_ptr<MultiCapture>> open(std::span<const std::string> devices,
+                                                    const CaptureOptions& options = {});
+  /// Reads captures opened separately (different options or namespaces); takes ownership.
+  /// timeout_ms is how long next_batch waits in all (0 waits forever).
+  static Result<std::unique_ptr<MultiCapture>> adopt(std::vector<std::unique_ptr<LiveCapture>> captures,
+                                                     int timeout_ms = 1000);
+  ~MultiCapture() override;
+
+  /// The next batch of any capture that has one, taking them in turn; views stay valid until
+  /// the next call. BatchStatus::end after break_loop().
+  Result<BatchResult> next_batch() override;
+  /// One entry per capture, in the order given.
+  [[nodiscard]] std::span<const InterfaceDescription> interfaces() const override;
+  /// The sums of every capture's counters.
+  [[nodiscard]] CaptureStats stats() const override;
+  /// The capture at an index of interfaces().
+  [[nodiscard]] LiveCapture& capture(std::size_t index) const;
+  [[nodiscard]] std::size_t size() const noexcept;
+  void set_nonblocking(bool nonblocking) noexcept;
+  /// Makes a waiting or the next next_batch return BatchStatus::end; safe from any thread.
+  void break_loop() noexcept;
+
+  struct Impl;
+
+ private:
+  explicit MultiCapture(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// How PACKET_FANOUT spreads a device's packets over the rings of a group
+/// (include/uapi/linux/if_packet.h, PACKET_FANOUT_*).
+enum class FanoutMode : std::uint8_t {
+  hash,            ///< by the kernel's flow hash (skb rxhash); directions may differ
+  load_balance,    ///< round robin
+  cpu,             ///< by the receiving CPU
+  rollover,        ///< fill one ring, then the next
+  random,          ///< at random
+  queue_mapping,   ///< by the device's receive queue
+  symmetric_flow,  ///< our classic BPF program: both directions of a flow to one ring
+};
+
+/// A fanout group's settings.
+struct FanoutOptions {
+  FanoutMode mode = FanoutMode::hash;
+  bool defrag = false;           ///< reassemble IP fragments before choosing (FLAG_DEFRAG)
+  bool rollover = false;         ///< move on to another ring when the chosen one is full
+  bool ignore_outgoing = false;  ///< leave out outgoing packets (FLAG_IGNORE_OUTGOING)
+  std::optional<std::uint16_t> group_id;  ///< join this id; none: the kernel picks a unique one
+};
+
+/// Opens `count` captures of one device joined in one fanout group, one ring each, to be read
+/// by one thread each; every packet goes to exactly one of them. Errors name the device, the
+/// ring index and the step.
+Result<std::vector<std::unique_ptr<LiveCapture>>> open_fanout(std::string_view device,
+                                                              unsigned count,
+                                                              const FanoutOptions& fanout,
+                                                              const CaptureOptions& options = {});
+
+/// The classic BPF program of FanoutMode::symmetric_flow: a hash of IPv4/IPv6 addresses and
+/// TCP/UDP/SCTP ports that is the same for both directions, modulo `count`. `network_offset`
+/// is where the IP header starts (14 on Ethernet, 0 on cooked "any" sockets).
+BpfProgram symmetric_flow_program(unsigned count, std::uint32_t network_offset = 14);
 
 }  // namespace pcapxx

@@ -37,6 +37,7 @@ struct CaptureStats {
   std::uint64_t received = 0;       ///< packets delivered by the source (libpcap ps_recv)
   std::uint64_t dropped = 0;        ///< dropped for lack of buffer space (ps_drop)
   std::uint64_t if_dropped = 0;     ///< dropped by the interface or driver (ps_ifdrop)
+  std::uint64_t ring_freezes = 0;   ///< live V3 rings: times the ring was full (tp_freeze_q_cnt)
 };
 
 /// What a call to Source::next_batch produced.

@@ -1,10 +1,10 @@
-// LiveCapture: an AF_PACKET socket with a TPACKET_V3 ring, delivering one ring block per batch.
-// The block is handed back to the kernel at the start of the next call; per packet there is no
-// system call, lock or allocation (views and ifindexes are reserved for a full block of minimum
-// sized frames). VLAN tags and cooked headers are written into the frame's headroom.
+// LiveCapture: opening an AF_PACKET socket with a TPACKET_V1/V2/V3 ring, waiting for packets
+// and the public calls. Taking packets out of the ring is ring_reader.cpp. The delivered
+// block (V3) or frames (V1/V2) go back to the kernel at the start of the next call; views and
+// ifindexes are reserved for a full batch so nothing allocates per packet.
 //
-// Not done yet: TPACKET_V2 (for a true immediate mode), PACKET_FANOUT, several devices per
-// capture, reporting tp_freeze_q_cnt, a distinct "interrupted" batch status for break_loop.
+// Not done: monitor mode, hardware timestamps, a distinct "interrupted" batch status (the seam
+// has none; interrupted() tells), V1 VLAN tags (the V1 header has no room for them).
 #include "pcapxx/capture.hpp"
 
 // <net/if.h> first: the uapi headers then leave out their copies of struct ifreq and IFF_*.
@@ -26,27 +26,23 @@
 #include <fmt/format.h>
 
 #include "capture/linux/fd.hpp"
-#include "capture/linux/frame_fixups.hpp"
+#include "capture/linux/live_impl.hpp"
 #include "capture/linux/netlink.hpp"
 #include "capture/linux/ring.hpp"
 #include "pcapxx/device.hpp"
 
 namespace pcapxx {
 
-using linux_capture::RingV3;
+using linux_capture::Ring;
 using linux_capture::UniqueFd;
 
 namespace {
 
 constexpr std::uint32_t kMaximumSnaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
-constexpr std::uint16_t kTpid8021Q = 0x8100;
+// Without a wake-up per packet (doorbell), an immediate V3 capture polls at least this often.
+constexpr int kImmediateFallbackPollMs = 1;
 // Smallest footprint of a packet in a V3 block: aligned tpacket3_hdr + sockaddr_ll + data.
 constexpr std::uint32_t kMinPacketFootprint = 80;
-
-template <class T>
-T* ring_cast(std::byte* p) noexcept {
-  return static_cast<T*>(static_cast<void*>(p));
-}
 
 std::int64_t monotonic_ms() noexcept {
   timespec ts{};
@@ -54,16 +50,7 @@ std::int64_t monotonic_ms() noexcept {
   return std::int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-/// pcapng epb_flags reception type (bits 2-4) for an sll_pkttype.
-PacketFlags reception_flags(unsigned pkttype) noexcept {
-  switch (pkttype) {
-    case PACKET_HOST: return 1u << 2;
-    case PACKET_MULTICAST: return 2u << 2;
-    case PACKET_BROADCAST: return 3u << 2;
-    case PACKET_OTHERHOST: return 4u << 2;
-    default: return 0;
-  }
-}
+}  // namespace
 
 Result<void> attach_filter(int sock, const std::string& device, std::span<const BpfInsn> program,
                            std::string_view step) {
@@ -78,6 +65,8 @@ Result<void> attach_filter(int sock, const std::string& device, std::span<const 
   return {};
 }
 
+namespace {
+
 Result<void> check_program(const std::string& device, const BpfProgram& program) {
   if (program.empty() || program.size() > BPF_MAXINSNS) {
     return fail(Errc::invalid_argument,
@@ -91,105 +80,6 @@ Result<void> check_program(const std::string& device, const BpfProgram& program)
 
 static_assert(sizeof(BpfInsn) == sizeof(sock_filter));
 static_assert(offsetof(sock_filter, k) == 4);
-
-struct LiveCapture::Impl {
-  std::string device;
-  CaptureOptions options;
-  std::uint32_t snaplen = kMaximumSnaplen;
-  std::uint32_t ifindex = 0;      // 0 for "any"
-  std::uint32_t lo_ifindex = 0;   // outgoing copies on lo are skipped (lo sees each packet twice)
-  bool cooked = false;
-  bool ethernet = false;
-  UniqueFd sock;
-  UniqueFd wake;                  // eventfd for break_loop
-  UniqueFd netlink;               // for the device's rx_dropped
-  RingV3 ring;
-  std::uint32_t current = 0;      // block the next batch comes from
-  bool holding = false;           // `current` was delivered and is not yet released
-  bool nonblocking = false;
-  std::atomic<bool> break_requested{false};
-  std::vector<PacketView> views;
-  std::vector<std::uint32_t> ifindexes;  // parallel to views
-  std::vector<InterfaceDescription> interfaces;
-  std::string ring_description;
-  std::vector<std::string> warnings;
-  mutable CaptureStats totals;
-  std::uint64_t rx_dropped_at_open = 0;
-
-  void release_held() noexcept {
-    if (!holding) return;
-    auto* desc = ring_cast<tpacket_block_desc>(ring.block(current));
-    std::atomic_ref<std::uint32_t>(desc->hdr.bh1.block_status)
-        .store(TP_STATUS_KERNEL, std::memory_order_release);
-    current = (current + 1) % ring.geometry().block_count;
-    holding = false;
-  }
-
-  void parse_block(std::byte* block) noexcept;
-  Result<void> socket_error() const;
-};
-
-void LiveCapture::Impl::parse_block(std::byte* block) noexcept {
-  views.clear();
-  ifindexes.clear();
-  const auto* desc = ring_cast<tpacket_block_desc>(block);
-  const std::uint32_t count = desc->hdr.bh1.num_pkts;
-  std::uint32_t offset = desc->hdr.bh1.offset_to_first_pkt;
-  const bool want_in = options.direction != CaptureDirection::out;
-  const bool want_out = options.direction != CaptureDirection::in;
-  const std::uint32_t block_size = ring.geometry().block_size;
-  for (std::uint32_t i = 0; i < count && offset < block_size; ++i) {
-    std::byte* frame = block + offset;
-    auto* hdr = ring_cast<tpacket3_hdr>(frame);
-    const auto* sll = ring_cast<const sockaddr_ll>(frame + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-    offset += hdr->tp_next_offset;
-
-    const bool outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-    if (outgoing && static_cast<std::uint32_t>(sll->sll_ifindex) == lo_ifindex) continue;
-    if (outgoing ? !want_out : !want_in) continue;
-
-    std::byte* data = frame + hdr->tp_mac;
-    std::uint32_t caplen = hdr->tp_snaplen;
-    std::uint32_t origlen = hdr->tp_len;
-    const bool has_vlan = (hdr->tp_status & TP_STATUS_VLAN_VALID) != 0;
-    const std::uint16_t tpid = (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) != 0
-                                   ? hdr->hv1.tp_vlan_tpid
-                                   : kTpid8021Q;
-    const auto tci = static_cast<std::uint16_t>(hdr->hv1.tp_vlan_tci);
-    // Headroom ends where sockaddr_ll ends; PACKET_RESERVE guarantees kFrameReserve more than
-    // the 16 bytes af_packet.c always leaves, which is what both rewrites need.
-    std::byte* headroom_start = frame + TPACKET3_HDRLEN;
-    if (cooked) {
-      linux_capture::CookedFields f{sll->sll_pkttype, sll->sll_hatype, sll->sll_halen,
-                                    sll->sll_addr, sll->sll_protocol};
-      std::uint32_t grow = linux_capture::kSllHeaderLength + (has_vlan ? linux_capture::kVlanTagLength : 0);
-      if (data - grow >= headroom_start) {
-        data = linux_capture::write_cooked_header(data, f, has_vlan, tpid, tci);
-        caplen += grow;
-        origlen += grow;
-      }
-    } else if (has_vlan && ethernet && caplen >= linux_capture::kMacAddressesLength &&
-               data - linux_capture::kVlanTagLength >= headroom_start) {
-      data = linux_capture::reinsert_vlan_ethernet(data, tpid, tci);
-      caplen += linux_capture::kVlanTagLength;
-      origlen += linux_capture::kVlanTagLength;
-    }
-    caplen = std::min(caplen, snaplen);
-
-    ifindexes.push_back(static_cast<std::uint32_t>(sll->sll_ifindex));
-    PacketView& v = views.emplace_back();
-    std::int64_t ns = std::int64_t{hdr->tp_sec} * 1'000'000'000 + hdr->tp_nsec;
-    if (!options.nanosecond) ns -= ns % 1000;
-    v.header.ts = Timestamp{ns};
-    v.header.caplen = caplen;
-    v.header.origlen = origlen;
-    v.header.interface = 0;
-    v.header.direction = outgoing ? Direction::outbound : Direction::inbound;
-    v.header.has_flags = true;
-    v.header.flags = (outgoing ? 2u : 1u) | reception_flags(sll->sll_pkttype);
-    v.data = std::span<const std::byte>(data, caplen);
-  }
-}
 
 Result<void> LiveCapture::Impl::socket_error() const {
   int err = 0;
@@ -206,17 +96,80 @@ Result<void> LiveCapture::Impl::socket_error() const {
   return fail_errno(err, fmt::format("{}: read: poll", device));
 }
 
+namespace {
+
+/// The largest packet a V1/V2 frame must hold: the device's MTU plus room for a link header
+/// and two VLAN tags (for "any", the largest MTU of any device), never more than the snaplen.
+std::uint32_t largest_packet(std::uint32_t ifindex, std::uint32_t snaplen, int netlink_fd) {
+  std::uint32_t mtu = 0;
+  if (ifindex != 0) {
+    if (auto link = linux_capture::get_link(netlink_fd, ifindex)) mtu = link->mtu;
+  } else if (auto links = linux_capture::dump_links()) {
+    for (const auto& l : *links) mtu = std::max(mtu, l.mtu);
+  }
+  if (mtu == 0) return snaplen;
+  return std::min<std::uint32_t>(snaplen, mtu + 32);
+}
+
+/// A socket that receives what the capture receives into a tiny queue, for its wake-ups only:
+/// V3 wakes a reader when a block retires, the doorbell when a packet arrives. It is bound
+/// before the capture socket: af_packet.c adds taps at the head of the list, so the capture's
+/// ring has each packet before the doorbell rings (Documentation says nothing; see
+/// dev_add_pack). A full queue drops quietly, so floods cost it a filter run and a check.
+Result<UniqueFd> open_doorbell(const std::string& dev, std::uint32_t ifindex, const CaptureOptions& o) {
+  UniqueFd bell(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!bell.valid()) return fail_errno(errno, fmt::format("{}: immediate mode: socket(AF_PACKET) for wake-ups", dev));
+  int small = 1;  // the kernel raises it to its minimum
+  ::setsockopt(bell.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  if (o.filter) {
+    if (auto ok = attach_filter(bell.get(), dev, *o.filter, "immediate mode"); !ok) return std::unexpected(ok.error());
+  }
+  if (o.direction == CaptureDirection::in) {
+    int one = 1;
+    ::setsockopt(bell.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  }
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(o.protocol);
+  addr.sll_ifindex = static_cast<int>(ifindex);
+  if (::bind(bell.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    return fail_errno(errno, fmt::format("{}: immediate mode: bind wake-up socket", dev));
+  }
+  return bell;
+}
+
+const char* version_name(int v) { return v == 1 ? "TPACKET_V1" : v == 2 ? "TPACKET_V2" : "TPACKET_V3"; }
+
+// x86 keeps stores in order (TSO), which reading an open V3 block depends on (ring_reader.cpp).
+#if defined(__x86_64__) || defined(__i386__)
+constexpr bool kStoresKeepOrder = true;
+#else
+constexpr bool kStoresKeepOrder = false;
+#endif
+
+}  // namespace
+
 Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_name,
                                                        const CaptureOptions& options) {
+  return Impl::open(device_name, options, {});
+}
+
+Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view device_name,
+                                                             const CaptureOptions& options,
+                                                             const AfterBind& after_bind) {
   auto impl = std::make_unique<Impl>();
   Impl& c = *impl;
   c.device = std::string(device_name);
   c.options = options;
   c.snaplen = options.snaplen == 0 || options.snaplen > kMaximumSnaplen ? kMaximumSnaplen
                                                                         : options.snaplen;
+  c.version = static_cast<int>(options.tpacket_version);
   const std::string& dev = c.device;
   if (dev.empty() || dev.size() >= IFNAMSIZ) {
     return fail(Errc::invalid_argument, fmt::format("'{}': not a valid device name", dev));
+  }
+  if (c.version < 1 || c.version > 3) {
+    return fail(Errc::invalid_argument, fmt::format("{}: TPACKET version {} does not exist", dev, c.version));
   }
 
   auto nl = linux_capture::open_rtnetlink();
@@ -239,9 +192,11 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_n
     link_type = link_type_for_arphrd(link->arphrd);
     c.cooked = link_type == dlt::kLinuxSll;
     c.ethernet = link_type == dlt::kEn10Mb;
-    c.rx_dropped_at_open = link->rx_dropped;
+    c.drops_at_open.rx_dropped = link->rx_dropped;
+    c.drops_at_open.rx_missed = link->rx_missed_errors + link->rx_fifo_errors + link->rx_over_errors;
   }
   c.lo_ifindex = ::if_nametoindex("lo");
+  c.softnet_at_open = linux_capture::read_softnet();
 
   const int type = c.cooked ? SOCK_DGRAM : SOCK_RAW;
   // Protocol 0: the socket receives nothing until bind, so no packet lands before the ring and
@@ -261,9 +216,9 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_n
   c.wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!c.wake.valid()) return fail_errno(errno, fmt::format("{}: activate: eventfd", dev));
 
-  int version = TPACKET_V3;
+  const int version = c.version == 1 ? TPACKET_V1 : c.version == 2 ? TPACKET_V2 : TPACKET_V3;
   if (::setsockopt(s, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) {
-    return fail_errno(errno, fmt::format("{}: activate: setsockopt(PACKET_VERSION, TPACKET_V3)", dev));
+    return fail_errno(errno, fmt::format("{}: activate: setsockopt(PACKET_VERSION, {})", dev, version_name(c.version)));
   }
   unsigned reserve = linux_capture::kFrameReserve;
   if (::setsockopt(s, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) {
@@ -283,20 +238,42 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_n
           dev, std::strerror(errno)));
     }
   }
+  if (c.version == 1 && options.nanosecond) {
+    c.warnings.push_back(fmt::format("{}: TPACKET_V1 has microsecond timestamps only", dev));
+  }
 
+  // Immediate on V3: read the open block (peek) and wake per packet through the doorbell; the
+  // 1 ms block timeout stays as the backstop.
+  c.peek = options.immediate && c.version == 3 && kStoresKeepOrder;
   std::uint32_t tov = options.immediate ? 1u
                       : options.timeout_ms > 0 ? static_cast<std::uint32_t>(options.timeout_ms)
                                                : 0u;
-  auto geometry = linux_capture::plan_ring(options.buffer_size, c.snaplen, tov);
-  auto ring = RingV3::create(s, dev, geometry, c.warnings);
+  auto geometry = c.version == 3
+                      ? linux_capture::plan_ring(options.buffer_size, c.snaplen, tov)
+                      : linux_capture::plan_frame_ring(c.version, options.buffer_size,
+                                                       largest_packet(c.ifindex, c.snaplen, c.netlink.get()));
+  auto ring = Ring::create(s, dev, geometry, c.warnings);
   if (!ring) return std::unexpected(ring.error());
   c.ring = std::move(*ring);
   const auto& g = c.ring.geometry();
-  c.views.reserve(g.block_size / kMinPacketFootprint + 1);
-  c.ifindexes.reserve(g.block_size / kMinPacketFootprint + 1);
-  c.ring_description = fmt::format(
-      "TPACKET_V3, {} blocks of {} bytes, block timeout {} ms, reserve {}, {}", g.block_count,
-      g.block_size, g.retire_tov_ms, reserve, c.cooked ? "SOCK_DGRAM (cooked)" : "SOCK_RAW");
+  std::size_t capacity = 0;
+  if (c.version == 3) {
+    capacity = g.block_size / kMinPacketFootprint + 1;
+    c.ring_description = fmt::format(
+        "TPACKET_V3, {} blocks of {} bytes, block timeout {} ms, reserve {}, {}{}", g.block_count,
+        g.block_size, g.retire_tov_ms, reserve, c.cooked ? "SOCK_DGRAM (cooked)" : "SOCK_RAW",
+        c.peek ? ", immediate: reads the open block, wakes per packet"
+               : options.immediate ? ", immediate: 1 ms block timeout" : "");
+  } else {
+    c.batch_limit = std::max<std::uint32_t>(1, std::min<std::uint32_t>(g.frame_count() / 2, 1024));
+    capacity = c.batch_limit;
+    c.ring_description = fmt::format("{}, {} frames of {} bytes in {} blocks of {} bytes, reserve {}, {}",
+                                     version_name(c.version), g.frame_count(), g.frame_size,
+                                     g.block_count, g.block_size, reserve,
+                                     c.cooked ? "SOCK_DGRAM (cooked)" : "SOCK_RAW");
+  }
+  c.views.reserve(capacity);
+  c.ifindexes.reserve(capacity);
 
   if (options.promiscuous) {
     if (c.ifindex == 0) {
@@ -308,6 +285,16 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_n
       if (::setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
         return fail_errno(errno, fmt::format("{}: activate: setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)", dev));
       }
+    }
+  }
+
+  if (c.peek && !after_bind) {
+    auto bell = open_doorbell(dev, c.ifindex, options);
+    if (bell) {
+      c.doorbell = std::move(*bell);
+    } else {
+      c.warnings.push_back(fmt::format("{}; polling every {} ms instead", bell.error().what(),
+                                       kImmediateFallbackPollMs));
     }
   }
 
@@ -329,13 +316,16 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::open(std::string_view device_n
                                  std::nullopt, std::nullopt, ENETDOWN});
   }
   if (err != 0) return fail_errno(err, fmt::format("{}: activate: bind", dev));
+  if (after_bind) {
+    if (auto ok = after_bind(c); !ok) return std::unexpected(ok.error());
+  }
 
   InterfaceDescription iface;
   iface.link_type = c.cooked ? dlt::kLinuxSll : link_type;
   iface.snaplen = c.snaplen;
   iface.name = dev;
   if (c.cooked && dev == "any") iface.description = "Pseudo-device that captures on all interfaces";
-  iface.ts_units_per_second = options.nanosecond ? 1'000'000'000 : 1'000'000;
+  iface.ts_units_per_second = options.nanosecond && c.version != 1 ? 1'000'000'000 : 1'000'000;
   c.interfaces.push_back(std::move(iface));
 
   return std::unique_ptr<LiveCapture>(new LiveCapture(std::move(impl)));
@@ -346,25 +336,21 @@ LiveCapture::~LiveCapture() = default;
 
 Result<BatchResult> LiveCapture::next_batch() {
   Impl& c = *impl_;
-  c.release_held();
+  c.interrupted = false;
   const bool forever = c.options.timeout_ms <= 0;
   const std::int64_t deadline = forever ? 0 : monotonic_ms() + c.options.timeout_ms;
   for (;;) {
     if (c.break_requested.exchange(false, std::memory_order_acq_rel)) {
+      c.release_held();
+      c.interrupted = true;
       return BatchResult{BatchStatus::end, {}};
     }
-    std::byte* block = c.ring.block(c.current);
-    auto* desc = ring_cast<tpacket_block_desc>(block);
-    std::uint32_t status = std::atomic_ref<std::uint32_t>(desc->hdr.bh1.block_status)
-                               .load(std::memory_order_acquire);
-    if ((status & TP_STATUS_USER) != 0) {
-      c.holding = true;
-      c.parse_block(block);
-      if (!c.views.empty()) {
-        return BatchResult{BatchStatus::packets, Batch(c.views.data(), c.views.size())};
-      }
-      c.release_held();  // every packet skipped (lo duplicates, direction): look further
-      continue;
+    if (c.take_ready()) return BatchResult{BatchStatus::packets, Batch(c.views.data(), c.views.size())};
+    if (c.doorbell.valid()) {
+      // Empty the doorbell, then look once more: a packet that rang before the drain is in
+      // the ring by now, one that rings after it wakes the poll below.
+      c.drain_doorbell();
+      if (c.take_ready()) return BatchResult{BatchStatus::packets, Batch(c.views.data(), c.views.size())};
     }
     int wait_ms = -1;
     if (c.nonblocking) {
@@ -372,19 +358,18 @@ Result<BatchResult> LiveCapture::next_batch() {
     } else if (!forever) {
       wait_ms = static_cast<int>(std::max<std::int64_t>(0, deadline - monotonic_ms()));
     }
-    if (wait_ms == 0 && (c.nonblocking || !forever)) {
-      // One last look costs nothing; then report the timeout.
-      status = std::atomic_ref<std::uint32_t>(desc->hdr.bh1.block_status).load(std::memory_order_acquire);
-      if ((status & TP_STATUS_USER) == 0) {
-        if (c.break_requested.exchange(false, std::memory_order_acq_rel)) {
-          return BatchResult{BatchStatus::end, {}};
-        }
-        return BatchResult{BatchStatus::timeout, {}};
+    if (wait_ms == 0) {
+      if (c.break_requested.exchange(false, std::memory_order_acq_rel)) {
+        c.interrupted = true;
+        return BatchResult{BatchStatus::end, {}};
       }
-      continue;
+      return BatchResult{BatchStatus::timeout, {}};
     }
-    pollfd fds[2] = {{c.sock.get(), POLLIN, 0}, {c.wake.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, wait_ms);
+    if (c.peek && !c.doorbell.valid() && (wait_ms < 0 || wait_ms > kImmediateFallbackPollMs)) {
+      wait_ms = kImmediateFallbackPollMs;
+    }
+    pollfd fds[3] = {{c.sock.get(), POLLIN, 0}, {c.wake.get(), POLLIN, 0}, {c.doorbell.get(), POLLIN, 0}};
+    int n = ::poll(fds, c.doorbell.valid() ? 3 : 2, wait_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno(errno, fmt::format("{}: read: poll", c.device));
@@ -399,21 +384,26 @@ Result<BatchResult> LiveCapture::next_batch() {
 
 std::span<const InterfaceDescription> LiveCapture::interfaces() const { return impl_->interfaces; }
 
-CaptureStats LiveCapture::stats() const {
-  Impl& c = *impl_;
+void LiveCapture::Impl::update_stats() const {
   tpacket_stats_v3 st{};
   socklen_t len = sizeof st;
   // PACKET_STATISTICS resets the kernel's counters on every read, so they are accumulated.
-  if (::getsockopt(c.sock.get(), SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
-    c.totals.received += st.tp_packets;  // includes tp_drops (af_packet.c packet_getsockopt)
-    c.totals.dropped += st.tp_drops;
+  // V1/V2 fill the first two fields (struct tpacket_stats).
+  if (::getsockopt(sock.get(), SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+    totals.received += st.tp_packets;  // includes tp_drops (af_packet.c packet_getsockopt)
+    totals.dropped += st.tp_drops;
+    if (version == 3 && len >= sizeof st) totals.ring_freezes += st.tp_freeze_q_cnt;
   }
-  if (c.ifindex != 0) {
-    if (auto link = linux_capture::get_link(c.netlink.get(), c.ifindex)) {
-      c.totals.if_dropped = link->rx_dropped - std::min(link->rx_dropped, c.rx_dropped_at_open);
+  if (ifindex != 0) {
+    if (auto link = linux_capture::get_link(netlink.get(), ifindex)) {
+      totals.if_dropped = link->rx_dropped - std::min(link->rx_dropped, drops_at_open.rx_dropped);
     }
   }
-  return c.totals;
+}
+
+CaptureStats LiveCapture::stats() const {
+  impl_->update_stats();
+  return impl_->totals;
 }
 
 Result<void> LiveCapture::set_filter(const BpfProgram& program) {
@@ -424,11 +414,17 @@ Result<void> LiveCapture::set_filter(const BpfProgram& program) {
   static constexpr BpfInsn kRejectAll[] = {{0x06, 0, 0, 0}};  // BPF_RET | BPF_K, 0
   if (auto ok = attach_filter(c.sock.get(), c.device, kRejectAll, "set filter"); !ok) return ok;
   c.holding = false;
+  c.held = 0;
+  c.peeked = 0;
+  c.peek_offset = 0;
   c.views.clear();
   c.ifindexes.clear();
   if (auto ok = c.ring.reset(c.sock.get(), c.device); !ok) return ok;
   c.current = 0;
   if (auto ok = attach_filter(c.sock.get(), c.device, program, "set filter"); !ok) return ok;
+  if (c.doorbell.valid()) {
+    if (auto ok = attach_filter(c.doorbell.get(), c.device, program, "set filter"); !ok) return ok;
+  }
   c.interfaces.front().filter.clear();
   return {};
 }
@@ -447,6 +443,11 @@ void LiveCapture::break_loop() noexcept {
   [[maybe_unused]] auto r = ::write(impl_->wake.get(), &one, sizeof one);
 }
 
+bool LiveCapture::interrupted() const noexcept { return impl_->interrupted; }
+TpacketVersion LiveCapture::tpacket_version() const noexcept {
+  return static_cast<TpacketVersion>(impl_->version);
+}
+std::optional<std::uint16_t> LiveCapture::fanout_group() const noexcept { return impl_->fanout_group; }
 const std::string& LiveCapture::device() const noexcept { return impl_->device; }
 const std::string& LiveCapture::ring_description() const noexcept { return impl_->ring_description; }
 std::span<const std::string> LiveCapture::warnings() const noexcept { return impl_->warnings; }

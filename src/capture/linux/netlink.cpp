@@ -135,6 +135,9 @@ LinkInfo parse_link(std::span<const std::byte> payload) {
                       link.address.resize(value.size());
                       std::memcpy(link.address.data(), value.data(), value.size());
                       break;
+                    case IFLA_MTU:
+                      if (value.size() >= 4) link.mtu = read_struct<std::uint32_t>(value.data());
+                      break;
                     case IFLA_PROMISCUITY:
                       if (value.size() >= 4) link.promiscuity = read_struct<std::uint32_t>(value.data());
                       break;
@@ -143,6 +146,10 @@ LinkInfo parse_link(std::span<const std::byte> payload) {
                         auto st = read_struct<rtnl_link_stats64>(value.data());
                         link.rx_packets = st.rx_packets;
                         link.rx_dropped = st.rx_dropped;
+                        link.rx_missed_errors = st.rx_missed_errors;
+                        link.rx_fifo_errors = st.rx_fifo_errors;
+                        link.rx_over_errors = st.rx_over_errors;
+                        link.rx_nohandler = st.rx_nohandler;
                       }
                       break;
                     default:

@@ -23,6 +23,11 @@ struct LinkInfo {
   std::uint32_t promiscuity = 0;  ///< IFLA_PROMISCUITY
   std::uint64_t rx_packets = 0;   ///< IFLA_STATS64
   std::uint64_t rx_dropped = 0;   ///< IFLA_STATS64
+  std::uint64_t rx_missed_errors = 0;  ///< IFLA_STATS64: the NIC had no room (receive FIFO/ring)
+  std::uint64_t rx_fifo_errors = 0;    ///< IFLA_STATS64
+  std::uint64_t rx_over_errors = 0;    ///< IFLA_STATS64: receiver ring overrun
+  std::uint64_t rx_nohandler = 0;      ///< IFLA_STATS64: no protocol handler took the packet
+  std::uint32_t mtu = 0;               ///< IFLA_MTU
 };
 
 /// One RTM_NEWADDR answer.

@@ -26,11 +26,41 @@ tpacket_req3 request_for(const RingGeometry& g) {
   req.tp_block_nr = g.block_count;
   req.tp_frame_size = g.frame_size;
   req.tp_frame_nr = g.block_count * (g.block_size / g.frame_size);
-  req.tp_retire_blk_tov = g.retire_tov_ms;
+  if (g.version == 3) req.tp_retire_blk_tov = g.retire_tov_ms;
   return req;
 }
 
+// V1/V2 take the shorter struct tpacket_req, which is the start of tpacket_req3.
+socklen_t request_length(const RingGeometry& g) {
+  return g.version == 3 ? sizeof(tpacket_req3) : sizeof(tpacket_req);
+}
+
+std::uint32_t grow_block(std::uint32_t block, std::size_t buffer_size) {
+  const std::size_t quarter = buffer_size / 4;
+  while (block < (64u << 10) && std::size_t{block} * 2 <= quarter) block *= 2;
+  return block;
+}
+
 }  // namespace
+
+std::uint32_t frame_overhead(int version) {
+  const std::uint32_t hdrlen = version == 1   ? TPACKET_HDRLEN
+                               : version == 2 ? TPACKET2_HDRLEN
+                                              : TPACKET3_HDRLEN;
+  // af_packet.c tpacket_rcv: netoff = TPACKET_ALIGN(hdrlen + max(16, maclen)) + reserve.
+  return align_tpacket(hdrlen + 16) + kFrameReserve;
+}
+
+RingGeometry plan_frame_ring(int version, std::size_t buffer_size, std::uint32_t max_packet) {
+  const auto page = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint32_t frame = align_tpacket(frame_overhead(version) + std::min(max_packet, kLargestFrame));
+  RingGeometry g;
+  g.version = version;
+  g.frame_size = frame;
+  g.block_size = grow_block(std::bit_ceil(std::max(page, frame)), buffer_size);
+  g.block_count = static_cast<std::uint32_t>(std::max<std::size_t>(1, buffer_size / g.block_size));
+  return g;
+}
 
 RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen,
                        std::uint32_t retire_tov_ms) {
@@ -40,9 +70,7 @@ RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen,
   const std::uint32_t header = align_tpacket(TPACKET3_HDRLEN) + 16 + kFrameReserve;
   const std::uint32_t frame = align_tpacket(header + std::min(snaplen, kLargestFrame));
   const std::uint32_t block_header = align_tpacket(sizeof(tpacket_block_desc));
-  std::uint32_t block = std::bit_ceil(std::max(page, frame + block_header));
-  const std::size_t quarter = buffer_size / 4;
-  while (block < (64u << 10) && std::size_t{block} * 2 <= quarter) block *= 2;
+  std::uint32_t block = grow_block(std::bit_ceil(std::max(page, frame + block_header)), buffer_size);
   RingGeometry g;
   g.block_size = block;
   g.block_count = static_cast<std::uint32_t>(std::max<std::size_t>(1, buffer_size / block));
@@ -72,17 +100,17 @@ Result<RingGeometry> fit_ring(RingGeometry wanted, const std::string& device,
   }
 }
 
-Result<RingV3> RingV3::create(int sock, const std::string& device, RingGeometry geometry,
+Result<Ring> Ring::create(int sock, const std::string& device, RingGeometry geometry,
                               std::vector<std::string>& warnings) {
-  RingV3 ring;
+  Ring ring;
   auto attempt = [&](const RingGeometry& g) -> int {
     tpacket_req3 req = request_for(g);
-    if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return errno;
+    if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, request_length(g)) < 0) return errno;
     void* addr = ::mmap(nullptr, g.bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, sock, 0);
     if (addr == MAP_FAILED) {
       int err = errno;
       tpacket_req3 none{};
-      ::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, sizeof none);
+      ::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, request_length(g));
       return err;
     }
     ring.map_ = Mapping(addr, g.bytes());
@@ -94,14 +122,14 @@ Result<RingV3> RingV3::create(int sock, const std::string& device, RingGeometry 
   return ring;
 }
 
-Result<void> RingV3::reset(int sock, const std::string& device) {
+Result<void> Ring::reset(int sock, const std::string& device) {
   map_.reset();
   tpacket_req3 none{};
-  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, sizeof none) < 0) {
+  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &none, request_length(geometry_)) < 0) {
     return fail_errno(errno, fmt::format("{}: free ring: setsockopt(PACKET_RX_RING)", device));
   }
   tpacket_req3 req = request_for(geometry_);
-  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+  if (::setsockopt(sock, SOL_PACKET, PACKET_RX_RING, &req, request_length(geometry_)) < 0) {
     return fail_errno(errno, fmt::format("{}: set up ring again: setsockopt(PACKET_RX_RING)", device));
   }
   void* addr = ::mmap(nullptr, geometry_.bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, sock, 0);

@@ -1,0 +1,118 @@
+// The state of one LiveCapture, shared by the files of src/capture/linux: opening
+// (live_capture.cpp), taking packets out of the ring (ring_reader.cpp), several devices
+// (multi_capture.cpp), fanout (fanout.cpp) and the loss account (loss_account.cpp).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "capture/linux/fd.hpp"
+#include "capture/linux/ring.hpp"
+#include "pcapxx/capture.hpp"
+
+namespace pcapxx::linux_capture {
+
+/// Sums over all CPUs of /proc/net/softnet_stat (net/core/net-procfs.c softnet_seq_show).
+struct SoftnetTotals {
+  std::uint64_t dropped = 0;        ///< column 2: input backlog full
+  std::uint64_t time_squeezed = 0;  ///< column 3
+};
+
+/// Reads /proc/net/softnet_stat; zeros when it cannot be read.
+SoftnetTotals read_softnet() noexcept;
+
+/// Device drop counters as they were when a capture opened, to report differences.
+struct DeviceDrops {
+  std::uint64_t rx_dropped = 0;
+  std::uint64_t rx_missed = 0;  ///< rx_missed_errors + rx_fifo_errors + rx_over_errors
+};
+
+}  // namespace pcapxx::linux_capture
+
+namespace pcapxx {
+
+/// SO_ATTACH_FILTER; errors name the device and the step.
+Result<void> attach_filter(int sock, const std::string& device, std::span<const BpfInsn> program,
+                           std::string_view step);
+
+struct LiveCapture::Impl {
+  /// Runs right after bind, before the capture is returned (fanout joins its group here).
+  using AfterBind = std::function<Result<void>(Impl&)>;
+  /// LiveCapture::open with a step after bind.
+  static Result<std::unique_ptr<LiveCapture>> open(std::string_view device, const CaptureOptions& options,
+                                                   const AfterBind& after_bind);
+
+  std::string device;
+  CaptureOptions options;
+  std::uint32_t snaplen = 0;
+  std::uint32_t ifindex = 0;      // 0 for "any"
+  std::uint32_t lo_ifindex = 0;   // outgoing copies on lo are skipped (lo sees each packet twice)
+  bool cooked = false;
+  bool ethernet = false;
+  int version = 3;                // TPACKET_V1..V3 as 1..3
+  bool peek = false;              // V3 immediate: take finished packets out of the open block
+  linux_capture::UniqueFd sock;
+  linux_capture::UniqueFd wake;       // eventfd for break_loop
+  linux_capture::UniqueFd netlink;    // for the device's counters
+  linux_capture::UniqueFd doorbell;   // peek mode: a ring-less socket that wakes per packet
+  linux_capture::Ring ring;
+
+  // Ring position. V3: `current` is the block the next batch comes from; `holding` says it was
+  // delivered retired and is not yet released; `peeked` packets of it (starting at offset
+  // `peek_offset` for the next) were delivered while the kernel still filled it.
+  // V1/V2: `current` is the next frame, `held` frames from it are delivered, not yet released.
+  std::uint32_t current = 0;
+  bool holding = false;
+  std::uint32_t held = 0;
+  std::uint32_t peeked = 0;
+  std::uint32_t peek_offset = 0;
+  std::uint32_t batch_limit = 1;  // V1/V2: at most this many frames per batch (half the ring)
+
+  bool nonblocking = false;
+  bool interrupted = false;
+  std::atomic<bool> break_requested{false};
+  std::uint32_t interface_index = 0;  // PacketHeader::interface (MultiCapture sets it)
+  std::vector<PacketView> views;
+  std::vector<std::uint32_t> ifindexes;  // parallel to views
+  std::vector<InterfaceDescription> interfaces;
+  std::string ring_description;
+  std::vector<std::string> warnings;
+  std::optional<std::uint16_t> fanout_group;
+  mutable CaptureStats totals;
+  std::uint64_t delivered = 0;
+  std::uint64_t delivered_from_open_blocks = 0;  // peek mode: taken before their block retired
+  linux_capture::DeviceDrops drops_at_open;
+  linux_capture::SoftnetTotals softnet_at_open;
+
+  /// Hands back to the kernel what the last batch delivered.
+  void release_held() noexcept;
+  /// Releases what is held, then fills `views` from the ring without waiting; true when the
+  /// batch holds packets.
+  bool take_ready() noexcept;
+  /// Empties the doorbell socket's queue (no-op without one).
+  void drain_doorbell() noexcept;
+  /// The error of a socket that polled POLLERR/POLLHUP.
+  Result<void> socket_error() const;
+  /// Reads PACKET_STATISTICS into `totals` (the kernel resets its counters on every read).
+  void update_stats() const;
+
+ private:
+  bool take_v3() noexcept;
+  bool take_frames() noexcept;
+  /// Appends the packet of one ring frame to `views` unless it is skipped (lo's outgoing
+  /// copy, direction); `header_end` is where the frame's sockaddr_ll ends.
+  struct FrameFields;
+  void emit(std::byte* frame, std::byte* header_end, const FrameFields& f) noexcept;
+  /// V3: parses packets [first, last) of a block starting at `offset`; with `check` stops at
+  /// the first packet the kernel has not finished. Returns how many were consumed.
+  std::uint32_t parse_v3(std::byte* block, std::uint32_t first, std::uint32_t last,
+                         std::uint32_t& offset, bool check) noexcept;
+};
+
+}  // namespace pcapxx
