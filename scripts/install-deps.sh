@@ -8,6 +8,7 @@ packages=(
   clang-19 libclang-rt-19-dev llvm-19       # libFuzzer and sanitizer builds
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   tcpdump tshark libpcap0.8-dev             # oracles for differential tests (never linked into pcapxx)
+  tcpreplay                                 # oracle for the injection benchmark (bench/inject_bench.cpp)
   iproute2 time procps                      # network namespaces for live tests; measurements
 )
 
