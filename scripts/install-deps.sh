@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   tcpdump tshark libpcap0.8-dev             # oracles for differential tests (never linked into pcapxx)
   tcpreplay                                 # oracle for the injection benchmark (bench/inject_bench.cpp)
+  libtins-dev                               # oracle for bench/layers_libtins_bench.cpp only (never linked into pcapxx)
   iproute2 time procps                      # network namespaces for live tests; measurements
 )
 

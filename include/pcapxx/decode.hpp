@@ -15,23 +15,33 @@
 // Crafting: serialize_layers() (layers/serialize.hpp), or edit a Packet's layers and call
 // Packet::serialize(). Unchanged, serialize() reproduces the decoded bytes exactly.
 //
+// Protocols: Ethernet/802.3 + LLC/SNAP, 802.1Q/ad, ARP/RARP, Linux SLL/SLL2, NULL/LOOP, IPv4,
+// IPv6 + extension headers, AH/ESP, ICMPv4/v6, TCP, UDP, DNS (UDP 53/5353/5355), MPLS, PPPoE
+// (discovery + session), PPP, IGMP v1-v3, GRE (incl. PPTP v1, 0x6558 Ethernet), VXLAN (UDP 4789),
+// Geneve (UDP 6081), SCTP, DHCP/BOOTP (UDP 67/68), NTP (UDP 123).
+//
 // NOT DONE YET (next engineer, start here):
-//   - layers: 802.3 LLC/SNAP, MPLS, PPPoE, IGMP, SCTP, GRE, VXLAN, Geneve, DHCP, NTP (their
-//     bytes decode as Payload today); DNS over TCP (2-byte length prefix); IPv6 jumbograms.
+//   - layers: DNS over TCP (2-byte length prefix); IPv6 jumbograms; MPLS pseudowires (control
+//     word, PW Ethernet: Payload today); VXLAN on 8472 / VXLAN-GPE; ERSPAN, L2TP, GTP, Teredo;
+//     PPP has no LCP/IPCP decoding (Payload); SCTP chunks are bytes (SctpChunkReader), no
+//     typed DATA/INIT fields; DHCP options are TLVs (OptionReader, OptionStyle::dhcp) with only
+//     message_type() typed; NTP extension fields / MAC are Payload; DHCPv6 is not decoded.
+//   - MPLS keeps at most 8 label stack entries (deeper stacks are an error layer).
 //   - DNS crafting: serialize() writes the header fields and copies the sections unchanged;
 //     there is no builder for questions/records nor name compression on write.
-//   - checksums are not verified on decode except Ipv4::checksum_ok(); the IPv6 pseudo-header
-//     uses the IPv6 header's destination even when a routing header names another final one.
+//   - checksums are not verified on decode except Ipv4/Gre/Sctp::checksum_ok(); the IPv6
+//     pseudo-header uses the IPv6 header's destination even when a routing header names another.
 //   - fix_lengths does not pad Ethernet frames to 60 bytes.
 //   - FastParser keeps one object per layer type: a repeated type (QinQ, tunnels) leaves only
 //     the innermost readable. CustomLayer in a FastParser handles every custom type in one object.
-//   - differential tests cover .pcap files only (the pcapng reader was in progress).
 //   - DNS: the tshark diff checks id, flags, counts, question and record names; record data
 //     (A/AAAA/CNAME...) has no typed accessors yet beyond DnsRecord::rdata and Dns::name().
 //   - custom decoders get a layer class from their key (EtherType: link, IP protocol:
 //     transport, port: application); no way yet to choose another.
-//   - bench/layers_bench.cpp has no libtins oracle run yet; eager Eth/IPv4/TCP sits at the
-//     60 ns target (emplacing each variant alternative costs; a Packet reused through assign()).
+//   - Adding Dhcp (136 bytes) grew the AnyLayer variant: Layer is 168 bytes, Packet 4 KiB. The
+//     speed targets (eager Eth/IPv4/TCP <= 60 ns, fast parser <= 25, DNS <= 150, craft <= 120)
+//     were not re-measured on a quiet machine after the second part; bench/layers_bench and
+//     bench/layers_libtins_bench (libtins oracle, same run) measure them. No gopacket oracle.
 #pragma once
 
 #include <cstddef>
@@ -43,22 +53,32 @@
 
 #include "pcapxx/layers/arp.hpp"
 #include "pcapxx/layers/custom.hpp"
+#include "pcapxx/layers/dhcp.hpp"
 #include "pcapxx/layers/dns.hpp"
 #include "pcapxx/layers/ethernet.hpp"
 #include "pcapxx/layers/fast_parser.hpp"
 #include "pcapxx/layers/flow.hpp"
+#include "pcapxx/layers/geneve.hpp"
+#include "pcapxx/layers/gre.hpp"
 #include "pcapxx/layers/icmp.hpp"
+#include "pcapxx/layers/igmp.hpp"
 #include "pcapxx/layers/ipv4.hpp"
 #include "pcapxx/layers/ipv6.hpp"
 #include "pcapxx/layers/layer.hpp"
 #include "pcapxx/layers/linux_sll.hpp"
+#include "pcapxx/layers/llc.hpp"
 #include "pcapxx/layers/loopback.hpp"
+#include "pcapxx/layers/mpls.hpp"
+#include "pcapxx/layers/ntp.hpp"
 #include "pcapxx/layers/payload.hpp"
+#include "pcapxx/layers/pppoe.hpp"
 #include "pcapxx/layers/registry.hpp"
+#include "pcapxx/layers/sctp.hpp"
 #include "pcapxx/layers/serialize.hpp"
 #include "pcapxx/layers/tcp.hpp"
 #include "pcapxx/layers/udp.hpp"
 #include "pcapxx/layers/vlan.hpp"
+#include "pcapxx/layers/vxlan.hpp"
 #include "pcapxx/linktype.hpp"
 #include "pcapxx/packet.hpp"
 
@@ -67,7 +87,8 @@ namespace pcapxx::layers {
 /// Any decoded layer; std::monostate marks an unused slot.
 using AnyLayer = std::variant<std::monostate, Ethernet, Dot1Q, Arp, LinuxSll, LinuxSll2, Loopback, Ipv4, Ipv6,
                               Ipv6HopByHop, Ipv6Routing, Ipv6Fragment, Ipv6Destination, IpsecAh, IpsecEsp,
-                              Icmpv4, Icmpv6, Tcp, Udp, Dns, Payload, CustomLayer>;
+                              Icmpv4, Icmpv6, Tcp, Udp, Dns, Payload, CustomLayer, Llc, Snap, Mpls, Pppoe,
+                              Ppp, Igmp, Gre, Vxlan, Geneve, Sctp, Dhcp, Ntp>;
 
 /// One layer of a Packet.
 class Layer {

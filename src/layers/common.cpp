@@ -31,6 +31,18 @@ std::string_view layer_name(LayerType type) noexcept {
     case LayerType::tcp: return "TCP";
     case LayerType::udp: return "UDP";
     case LayerType::dns: return "DNS";
+    case LayerType::llc: return "LLC";
+    case LayerType::snap: return "SNAP";
+    case LayerType::mpls: return "MPLS";
+    case LayerType::pppoe: return "PPPoE";
+    case LayerType::ppp: return "PPP";
+    case LayerType::igmp: return "IGMP";
+    case LayerType::gre: return "GRE";
+    case LayerType::vxlan: return "VXLAN";
+    case LayerType::geneve: return "Geneve";
+    case LayerType::sctp: return "SCTP";
+    case LayerType::dhcp: return "DHCP";
+    case LayerType::ntp: return "NTP";
     case LayerType::kFirstCustom: break;
   }
   return "Custom";

@@ -12,15 +12,18 @@ using namespace detail;
 
 namespace {
 // The type/length field after a MAC header or VLAN tag: an EtherType names the next layer, a
-// length of 1500 or less bounds the 802.3 payload (the LLC header is not decoded yet).
+// length of 1500 or less bounds the 802.3 payload, an LLC header (llc.cpp).
 DecodeStatus after_type_or_length(std::uint16_t type_or_length, std::span<const std::byte>& payload,
                                   const DecodeContext& ctx) noexcept {
   if (type_or_length <= 1500) {
-    DecodeStatus s = next_layer(LayerType::payload, payload.first(std::min<std::size_t>(type_or_length, payload.size())));
+    DecodeStatus s;
     if (type_or_length < payload.size()) {
       s.trailer = payload.subspan(type_or_length);
       payload = payload.first(type_or_length);
     }
+    // An 802.2 LLC header follows, except in Novell's "raw 802.3" (IPX starting 0xffff).
+    const bool raw_ipx = payload.size() >= 2 && u8(payload[0]) == 0xff && u8(payload[1]) == 0xff;
+    s.next = payload.empty() ? LayerType::none : raw_ipx ? LayerType::payload : LayerType::llc;
     return s;
   }
   return next_layer(ctx.registry.ethertype(type_or_length), payload);

@@ -10,8 +10,9 @@ using namespace detail;
 
 namespace {
 // Protocol values below 1536 are Linux pseudo-protocols (ETH_P_802_3, ETH_P_802_2, CAN...),
-// not EtherTypes; their payload is not decoded yet.
+// not EtherTypes; of those, 4 (ETH_P_802_2) is an LLC frame, the others are not decoded yet.
 LayerType sll_next(std::uint16_t protocol, const DecodeContext& ctx) noexcept {
+  if (protocol == 4) return LayerType::llc;
   return protocol < 1536 ? LayerType::payload : ctx.registry.ethertype(protocol);
 }
 }  // namespace

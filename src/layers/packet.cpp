@@ -37,6 +37,18 @@ DecodeStatus decode_one(LayerType t, AnyLayer& slot, std::span<const std::byte> 
     case LayerType::udp: return decode_as<Udp>(slot, data, ctx);
     case LayerType::dns: return decode_as<Dns>(slot, data, ctx);
     case LayerType::payload: return decode_as<Payload>(slot, data, ctx);
+    case LayerType::llc: return decode_as<Llc>(slot, data, ctx);
+    case LayerType::snap: return decode_as<Snap>(slot, data, ctx);
+    case LayerType::mpls: return decode_as<Mpls>(slot, data, ctx);
+    case LayerType::pppoe: return decode_as<Pppoe>(slot, data, ctx);
+    case LayerType::ppp: return decode_as<Ppp>(slot, data, ctx);
+    case LayerType::igmp: return decode_as<Igmp>(slot, data, ctx);
+    case LayerType::gre: return decode_as<Gre>(slot, data, ctx);
+    case LayerType::vxlan: return decode_as<Vxlan>(slot, data, ctx);
+    case LayerType::geneve: return decode_as<Geneve>(slot, data, ctx);
+    case LayerType::sctp: return decode_as<Sctp>(slot, data, ctx);
+    case LayerType::dhcp: return decode_as<Dhcp>(slot, data, ctx);
+    case LayerType::ntp: return decode_as<Ntp>(slot, data, ctx);
     case LayerType::none: case LayerType::raw_ip: break;
     case LayerType::kFirstCustom: default:
       if (static_cast<std::uint16_t>(t) >= static_cast<std::uint16_t>(LayerType::kFirstCustom)) {

@@ -68,8 +68,12 @@ LayerType Registry::ethertype(std::uint16_t ethertype) const noexcept {
   switch (ethertype) {
     case 0x0800: return LayerType::ipv4;
     case 0x86dd: return LayerType::ipv6;
-    case 0x0806: return LayerType::arp;
+    case 0x0806: case 0x8035: return LayerType::arp;  // ARP, RARP (RFC 903: the same format)
     case 0x8100: case 0x88a8: case 0x9100: return LayerType::dot1q;
+    case 0x8847: case 0x8848: return LayerType::mpls;     // unicast, multicast (RFC 5332)
+    case 0x8863: case 0x8864: return LayerType::pppoe;    // discovery, session (RFC 2516)
+    case 0x6558: return LayerType::ethernet;              // transparent Ethernet bridging
+    case 0x880b: return LayerType::ppp;                   // PPP (GRE, RFC 2637)
     default: return LayerType::payload;
   }
 }
@@ -81,9 +85,11 @@ LayerType Registry::ip_protocol(std::uint8_t protocol) const noexcept {
   switch (protocol) {
     case 0: return LayerType::ipv6_hop_by_hop;
     case 1: return LayerType::icmpv4;
+    case 2: return LayerType::igmp;
     case 4: return LayerType::ipv4;
     case 6: return LayerType::tcp;
     case 17: return LayerType::udp;
+    case 47: return LayerType::gre;
     case 41: return LayerType::ipv6;
     case 43: return LayerType::ipv6_routing;
     case 44: return LayerType::ipv6_fragment;
@@ -92,6 +98,7 @@ LayerType Registry::ip_protocol(std::uint8_t protocol) const noexcept {
     case 58: return LayerType::icmpv6;
     case 59: return LayerType::none;  // No Next Header
     case 60: return LayerType::ipv6_destination;
+    case 132: return LayerType::sctp;
     default: return LayerType::payload;
   }
 }
@@ -102,6 +109,10 @@ LayerType builtin_port(PortProtocol proto, std::uint16_t port) noexcept {
     // 5353 mDNS (RFC 6762) and 5355 LLMNR (RFC 4795) use the DNS message format.
     // DNS over TCP has a 2-byte length prefix (RFC 1035 4.2.2) and may span segments: not yet.
     case 53: case 5353: case 5355: return proto == PortProtocol::udp ? LayerType::dns : LayerType::payload;
+    case 67: case 68: return proto == PortProtocol::udp ? LayerType::dhcp : LayerType::payload;  // RFC 2131
+    case 123: return proto == PortProtocol::udp ? LayerType::ntp : LayerType::payload;           // RFC 5905
+    case 4789: return proto == PortProtocol::udp ? LayerType::vxlan : LayerType::payload;        // RFC 7348
+    case 6081: return proto == PortProtocol::udp ? LayerType::geneve : LayerType::payload;       // RFC 8926
     default: return LayerType::payload;
   }
 }

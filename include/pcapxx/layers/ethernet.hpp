@@ -1,5 +1,5 @@
 // pcapxx layers: Ethernet II and IEEE 802.3 framing (IEEE 802.3 clause 3.2). A type/length
-// field of 1500 or less is an 802.3 length; the LLC header that follows is not decoded yet.
+// field of 1500 or less is an 802.3 length; an LLC header (llc.hpp) follows.
 #pragma once
 
 #include "pcapxx/layers/layer.hpp"

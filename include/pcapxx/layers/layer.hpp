@@ -49,6 +49,18 @@ enum class LayerType : std::uint16_t {
   tcp,
   udp,
   dns,
+  llc,             ///< IEEE 802.2 LLC
+  snap,            ///< SNAP after LLC (RFC 1042)
+  mpls,
+  pppoe,           ///< PPPoE discovery or session
+  ppp,             ///< the PPP protocol field
+  igmp,
+  gre,
+  vxlan,
+  geneve,
+  sctp,
+  dhcp,
+  ntp,
   kFirstCustom = 0x8000,
 };
 
@@ -131,6 +143,7 @@ enum class OptionStyle : std::uint8_t {
   ipv4_tcp,   ///< kind 0 ends the list, kind 1 is one byte, others: length counts kind and length
   ipv6,       ///< type 0 is one byte, others: length counts the value only (RFC 8200 4.2)
   nd,         ///< length in units of 8 bytes, counting type and length (RFC 4861 4.6)
+  dhcp,       ///< code 0 is one byte (pad), 255 ends the list, others: length counts the value (RFC 2132 2)
 };
 
 /// Walks an option list without allocating. next() returns false at the end or, with
@@ -148,15 +161,17 @@ class OptionReader {
     std::size_t len = 0;
     std::size_t hdr = 2;
     if ((style_ == OptionStyle::ipv4_tcp && (kind == 0 || kind == 1)) ||
-        (style_ == OptionStyle::ipv6 && kind == 0)) {
+        (style_ == OptionStyle::ipv6 && kind == 0) || (style_ == OptionStyle::dhcp && (kind == 0 || kind == 255))) {
       out = Option{kind, {}, bytes_.subspan(pos_, 1)};
-      pos_ = (style_ == OptionStyle::ipv4_tcp && kind == 0) ? bytes_.size() : pos_ + 1;
+      const bool end = (style_ == OptionStyle::ipv4_tcp && kind == 0) || (style_ == OptionStyle::dhcp && kind == 255);
+      pos_ = end ? bytes_.size() : pos_ + 1;
       return true;
     }
     if (left < 2) return fail();
     const auto l = static_cast<std::size_t>(bytes_[pos_ + 1]);
     switch (style_) {
       case OptionStyle::ipv4_tcp: len = l; break;
+      case OptionStyle::dhcp: len = l + 2; break;
       case OptionStyle::ipv6: len = l + 2; break;
       case OptionStyle::nd: len = l * 8; break;
     }

@@ -1,0 +1,40 @@
+// MPLS label stack (RFC 3032).
+#include "pcapxx/layers/mpls.hpp"
+
+#include "layers/wire.hpp"
+#include "pcapxx/layers/fast_parser.hpp"
+
+namespace pcapxx::layers {
+
+using namespace detail;
+
+bool Mpls::push(const MplsEntry& e) noexcept {
+  if (count == kMaxEntries) return false;
+  words[count++] = e.word();
+  return true;
+}
+
+DecodeStatus Mpls::decode(std::span<const std::byte> data, const DecodeContext&) noexcept {
+  count = 0;
+  std::size_t at = 0;
+  for (;;) {
+    if (data.size() < at + 4) return failed("truncated label stack entry: needs 4 bytes", at);
+    if (count == kMaxEntries) return failed("label stack deeper than 8 entries", at);
+    const std::uint32_t w = load_be32(data.data() + at);
+    words[count++] = w;
+    at += 4;
+    if ((w >> 8) & 1) break;  // bottom of stack
+  }
+  contents = data.first(at);
+  payload = data.subspan(at);
+  // RFC 3032 has no payload type: the IP version nibble tells IPv4 from IPv6.
+  const LayerType ip = resolve_raw_ip(payload);
+  return next_layer(ip == LayerType::none ? LayerType::payload : ip, payload);
+}
+
+void Mpls::serialize(SerializeBuffer& buf, const SerializeOptions&, const SerializeContext&) const {
+  auto h = buf.prepend(std::size_t{count} * 4);
+  for (std::size_t i = 0; i < count; ++i) store_be32(h.data() + 4 * i, words[i]);
+}
+
+}  // namespace pcapxx::layers
