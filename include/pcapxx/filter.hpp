@@ -7,22 +7,36 @@
 //
 // Link types: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP.
 //
+// vlan, mpls, pppoes shift the offsets of every test after them in the expression's text (as
+// libpcap does, whichever side of and/or the test is on); pppoed, the 802.2 LLC family (llc and
+// its frame types, stp, ipx, netbeui, iso, clnp, esis, isis and its PDU types, decnet, atalk,
+// aarp, lat, sca, moprc, mopdl), `ether proto` values of 1500 or less, inbound/outbound and
+// ifindex (SLL/SLL2 header fields, else Linux ancillary loads, refused for savefiles as libpcap
+// refuses them) compile as libpcap 1.10 compiles them. Runs of host/net/port terms in one
+// disjunction become balanced search trees (a 1,000-term disjunction fits in 4,096 instructions).
+// protochain loops backward as libpcap's program does: such a program passes validate_program
+// only with BpfRules::libpcap and runs in userland (the kernel refuses it, as it refuses
+// libpcap's); like libpcap, an expression with protochain is never refused as "rejects all".
+//
 // Not supported yet (compile_filter fails with Errc::unsupported and says which word):
-//   - vlan, mpls, pppoed, pppoes, geneve (libpcap's offset-shifting primitives)
-//   - protochain, gateway
-//   - llc, stp, ipx, netbeui, decnet, iso, esis, isis, clnp, atalk, aarp, lat, sca, mopdl,
-//     moprc, and `ether proto` values of 1500 or less (the 802.2 LLC encapsulations)
-//   - inbound, outbound, ifname, on, rulenum, reason, rset, srnr, subrule, action (pflog and
-//     Linux-ancillary direction tests)
-//   - wlan/802.11, fddi, tr, arcnet, atm, ss7 keywords; decnet and AppleTalk addresses
+//   - geneve (needs libpcap's variable-length offsets), gateway (needs /etc/ethers)
+//   - FilterTarget::linux_live compiles as `dead` does: libpcap's live-capture programs test the
+//     first vlan with the SKF_AD_VLAN_TAG_PRESENT/SKF_AD_VLAN_TAG ancillary loads and then use
+//     variable offsets; ours read the tag in the packet, which the kernel has stripped
+//   - ifname, on, rulenum, reason, rset, srnr, subrule, action (pflog)
+//   - wlan/802.11, fddi, tr, arcnet, atm, ss7 keywords; decnet and AppleTalk addresses;
+//     `iso proto N` and `isis proto N`
+//   - link types IEEE802_11, IEEE802_11_RADIO, PPP and the others not listed above
 //   - `ip broadcast` with an unknown netmask (libpcap refuses it too)
 //   - ether host/src/dst, broadcast and link-layer multicast on link types other than EN10MB
+//     (on SLL and SLL2 libpcap 1.10.3 refuses them too; ours gives its messages)
 //   - `ip6` on NULL/LOOP tests the host's AF_INET6 value (10), as libpcap does for live and
 //     dead handles; libpcap compiles savefiles differently (the BSD values 24, 28, 30)
 //   - host and network names resolve through getaddrinfo/getnetbyname only for IPv4/IPv6
 //     hosts; `ether host NAME` (ethers file) is not supported
-// The optimizer folds constants and removes duplicate tests on one path; it does not do
-// libpcap's full dataflow optimisation, so programs are often longer than libpcap's.
+// The optimizer threads jumps over tests whose outcome is known on every path, merges equal
+// subgraphs and drops reloads of what A already holds; it does not do libpcap's full dataflow
+// optimisation (value numbering across different loads), so some programs are longer.
 #pragma once
 
 #include <cstdint>
@@ -36,17 +50,29 @@
 
 namespace pcapxx {
 
+/// What the program will filter; libpcap compiles a few primitives differently for each.
+enum class FilterTarget : std::uint8_t {
+  dead,       ///< no capture (pcap_open_dead, `tcpdump -d -y TYPE`): Linux ancillary loads allowed
+  savefile,   ///< a savefile (`tcpdump -r`): inbound/outbound/ifindex need a header field
+  linux_live, ///< a Linux AF_PACKET socket (same programs as `dead` for now; see the list above)
+};
+
 /// How a filter is compiled.
 struct FilterOptions {
   std::uint32_t snaplen = 262144;  ///< what an accepting program returns
   std::uint32_t netmask = 0;       ///< for `ip broadcast`; 0xffffffff means unknown (PCAP_NETMASK_UNKNOWN)
   bool optimize = true;            ///< fold constants and remove redundant tests
+  FilterTarget target = FilterTarget::dead;  ///< what the program will filter
 };
 
 /// Compiles a pcap-filter(7) expression for a link type into a kernel-valid classic BPF
-/// program (libpcap's pcap_compile). Errors carry the 1-based column of the offending word.
+/// program (libpcap's pcap_compile; with protochain, a userland-only one, see above). Errors
+/// carry the 1-based column of the offending word.
 Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, std::uint32_t snaplen,
                                   std::uint32_t netmask, bool optimize = true);
+
+/// compile_filter with every option, including the target (savefile, live capture).
+Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, const FilterOptions& options);
 
 /// A compiled filter: the program and the interpreter to run it.
 class Filter {

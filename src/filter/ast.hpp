@@ -13,11 +13,14 @@ namespace pcapxx::filter {
 /// Protocol qualifiers (pcap-filter(7) "proto" qualifiers and protocol names).
 enum class Proto : std::uint8_t {
   none, link, ip, ip6, arp, rarp, tcp, udp, sctp, icmp, icmp6, igmp, igrp, pim, vrrp, carp, ah, esp,
+  // The 802.2 LLC family and other link-level protocols (pcap-filter(7) "proto" names).
+  stp, ipx, netbeui, iso, clnp, esis, isis, l1, l2, iih, lsp, snp, csnp, psnp,
+  decnet, atalk, aarp, lat, sca, moprc, mopdl,
   unsupported,
 };
 
 enum class Dir : std::uint8_t { none, src, dst, src_or_dst, src_and_dst };
-enum class Kind : std::uint8_t { none, host, net, port, portrange, proto };
+enum class Kind : std::uint8_t { none, host, net, port, portrange, proto, protochain };
 
 struct Qual {
   Proto proto = Proto::none;
@@ -64,6 +67,10 @@ struct Expr {
     relation,    ///< arith relop arith
     less, greater,
     broadcast, multicast,  ///< qual.proto: none/link, ip, ip6
+    // Encapsulations that shift the offsets of everything after them (has_value: a number follows).
+    vlan, mpls, pppoed, pppoes, geneve,
+    llc,                   ///< id.text: the subtype name, empty for any LLC frame
+    inbound, outbound, ifindex,
   } type = Type::primitive;
   std::unique_ptr<Expr> left, right;
   Qual qual;
@@ -71,6 +78,7 @@ struct Expr {
   RelOp rel = RelOp::eq;
   std::unique_ptr<Arith> lhs, rhs;
   std::uint32_t value = 0;
+  bool has_value = false;
   std::uint32_t column = 1;
 };
 

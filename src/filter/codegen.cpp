@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -30,6 +31,12 @@ constexpr std::uint16_t kEtherIp = 0x0800;
 constexpr std::uint16_t kEtherIp6 = 0x86dd;
 constexpr std::uint16_t kEtherArp = 0x0806;
 constexpr std::uint16_t kEtherRarp = 0x8035;
+constexpr std::uint32_t kEtherVlan = 0x8100, kEtherQinQ = 0x88a8, kEtherMpls = 0x8847;
+constexpr std::uint32_t kEtherPppoeDiscovery = 0x8863, kEtherPppoeSession = 0x8864;
+constexpr std::uint32_t kEtherIpx = 0x8137, kEtherAtalk = 0x809b, kEtherAarp = 0x80f3;
+// 802.2 LLC SAPs (IEEE registry): ISO network layer, IP, NetBEUI, IPX, spanning tree.
+constexpr std::uint32_t kLlcSapIsoNs = 0xfe, kLlcSapIp = 0x06, kLlcSapNetbeui = 0xf0, kLlcSapIpx = 0xe0,
+                        kLlcSapStp = 0x42;
 constexpr std::uint32_t kIpProtoTcp = 6, kIpProtoUdp = 17, kIpProtoSctp = 132;
 constexpr std::uint32_t kIpProtoIcmp6 = 58, kIp6Fragment = 44;
 constexpr std::uint32_t kProtoUndef = 0xffffffff;
@@ -42,7 +49,7 @@ class Gen {
     if (!setup_link()) return std::unexpected(*err_);
     Cond c = e == nullptr ? graph_.konst(true) : expr(*e);
     if (err_) return std::unexpected(*err_);
-    return graph_.finish(c, opt_.snaplen, opt_.optimize);
+    return graph_.finish(c, opt_.snaplen, opt_.optimize, !loops_);
   }
 
  private:
@@ -54,12 +61,20 @@ class Gen {
 
   // ---- link layer
   bool setup_link() {
+    link_ = opt_.link.dlt;
+    auto set = [&](std::uint32_t type_at, std::uint32_t payload_at, std::uint32_t nosnap) {
+      off_linktype_ = type_at;
+      off_linkpl_ = payload_at;
+      nl_ = payload_at;
+      nosnap_ = payload_at + nosnap;
+      return true;
+    };
     switch (opt_.link.dlt) {
-      case 1: nl_ = 14; return true;    // EN10MB
-      case 113: nl_ = 16; return true;  // LINUX_SLL
-      case 276: nl_ = 20; return true;  // LINUX_SLL2
-      case 12: case 14: case 228: case 229: nl_ = 0; return true;  // RAW (Linux and BSD values), IPV4, IPV6
-      case 0: case 108: nl_ = 4; return true;  // NULL, LOOP
+      case 1: return set(12, 14, 3);     // EN10MB; an 802.2 LLC header is 3 bytes
+      case 113: return set(14, 16, 0);   // LINUX_SLL (libpcap assumes no LLC header)
+      case 276: return set(0, 20, 0);    // LINUX_SLL2
+      case 12: case 14: case 228: case 229: return set(0, 0, 0);  // RAW (Linux and BSD values), IPV4, IPV6
+      case 0: case 108: return set(0, 4, 0);  // NULL, LOOP
       default:
         err_ = Error{Errc::unsupported, fmt::format("filter: link type {} is not supported yet", opt_.link.dlt),
                      std::nullopt, std::nullopt, 0};
@@ -72,15 +87,21 @@ class Gen {
     return graph_.test({stmt(kLd | size | kAbs, off)}, kJmp | jop | kK, k);
   }
 
-  // The link-layer type test (gen_linktype): is the payload of this ethertype?
+  // The link-layer type test (gen_linktype): is the payload of this ethertype (or, for values
+  // of 1500 or less, of this 802.2 LLC SAP)?
   Cond linktype(std::uint32_t ethertype, std::uint32_t column) {
-    switch (opt_.link.dlt) {
-      case 1:
-        if (ethertype <= 1500)
-          return error(Errc::unsupported, column, "802.2 LLC protocol types are not supported yet");
-        return load_test(kH, 12, kJeq, ethertype);
-      case 113: return load_test(kH, 14, kJeq, ethertype);
-      case 276: return load_test(kH, 0, kJeq, ethertype);
+    if (mpls_depth_ > 0) {
+      // Under MPLS only the bottom-of-stack bit and the IP version nibble say what follows.
+      if (ethertype != kEtherIp && ethertype != kEtherIp6)
+        return error(Errc::invalid_argument, column, "unsupported protocol over mpls");
+      Cond bottom = masked_test(kB, nl_ - 2, 0x01, 0x01);
+      return graph_.both(bottom, masked_test(kB, nl_, 0xf0, ethertype == kEtherIp ? 0x40 : 0x60));
+    }
+    switch (link_) {
+      case 1: return ether_linktype(ethertype);
+      case 113: return sll_linktype(ethertype);
+      case 276: return load_test(kH, off_linktype_, kJeq, ethertype);  // libpcap 1.10: no LLC cases
+      case 9: return load_test(kH, off_linktype_, kJeq, ppp_type(ethertype));
       case 12: case 14:
         if (ethertype == kEtherIp || ethertype == kEtherIp6)
           return graph_.test({stmt(kLd | kB | kAbs, 0), stmt(kAlu | kAnd | kK, 0xf0)}, kJmp | kJeq | kK,
@@ -99,6 +120,211 @@ class Gen {
       }
       default: return graph_.konst(false);
     }
+  }
+
+  Cond masked_test(std::uint16_t size, std::uint32_t off, std::uint32_t mask, std::uint32_t v) {
+    return graph_.test({stmt(kLd | size | kAbs, off), stmt(kAlu | kAnd | kK, mask)}, kJmp | kJeq | kK, v);
+  }
+  Cond any_of(std::uint16_t size, std::uint32_t off, std::initializer_list<std::uint32_t> values) {
+    std::optional<Cond> all;
+    for (std::uint32_t v : values) {
+      Cond one = load_test(size, off, kJeq, v);
+      all = all ? graph_.either(*all, one) : one;
+    }
+    return *all;
+  }
+  // An 802.2 SNAP header (AA AA 03, OUI, type) at the link payload.
+  Cond snap(std::uint32_t oui, std::uint32_t type) {
+    Cond tail = load_test(kW, off_linkpl_ + 4, kJeq, (oui & 0xffff) << 16 | type);
+    return graph_.both(tail, load_test(kW, off_linkpl_, kJeq, 0xaaaa0300u | oui >> 16));
+  }
+
+  // Ethernet: type field above 1500, or an 802.3 length and an 802.2 LLC header after it.
+  Cond ether_linktype(std::uint32_t proto) {
+    auto is_8023 = [&] { return graph_.negate(load_test(kH, off_linktype_, kJgt, 1500)); };
+    switch (proto) {
+      case kLlcSapIsoNs: case kLlcSapIp: case kLlcSapNetbeui: {
+        Cond len = is_8023();
+        return graph_.both(len, load_test(kH, off_linkpl_, kJeq, proto << 8 | proto));
+      }
+      case kLlcSapIpx: {
+        // Ethernet II, SNAP, 802.2 with the IPX SAP, or "raw" 802.3 (0xFFFF where the SAPs are).
+        Cond eth2 = load_test(kH, off_linktype_, kJeq, kEtherIpx);
+        Cond len = is_8023();
+        Cond s = snap(0, kEtherIpx);
+        Cond sap = graph_.either(s, load_test(kB, off_linkpl_, kJeq, kLlcSapIpx));
+        Cond raw = graph_.either(sap, load_test(kH, off_linkpl_, kJeq, 0xffff));
+        return graph_.either(eth2, graph_.both(len, raw));
+      }
+      case kEtherAtalk: case kEtherAarp: {
+        Cond eth2 = load_test(kH, off_linktype_, kJeq, proto);
+        Cond len = is_8023();
+        return graph_.either(eth2, graph_.both(len, snap(proto == kEtherAtalk ? 0x080007 : 0, proto)));
+      }
+      default:
+        if (proto <= 1500) {
+          Cond len = is_8023();
+          return graph_.both(len, load_test(kB, off_linkpl_, kJeq, proto));
+        }
+        return load_test(kH, off_linktype_, kJeq, proto);
+    }
+  }
+
+  // Linux cooked headers: the protocol field holds an ethertype, or 1 (802.3 frames, Novell)
+  // or 4 (802.2 LLC frames) from <linux/if_ether.h> ETH_P_802_3 and ETH_P_802_2.
+  Cond sll_linktype(std::uint32_t proto) {
+    auto field = [&](std::uint32_t v) { return load_test(kH, off_linktype_, kJeq, v); };
+    switch (proto) {
+      case kLlcSapIsoNs: case kLlcSapIp: case kLlcSapNetbeui: {
+        Cond llc = field(4);
+        return graph_.both(llc, load_test(kH, off_linkpl_, kJeq, proto << 8 | proto));
+      }
+      case kLlcSapIpx: {
+        Cond eth2 = field(kEtherIpx);
+        Cond raw = field(1);
+        Cond llc = field(4);
+        Cond sap = load_test(kB, off_linkpl_, kJeq, kLlcSapIpx);
+        Cond in_llc = graph_.both(llc, graph_.either(sap, snap(0, kEtherIpx)));
+        return graph_.either(eth2, graph_.either(raw, in_llc));
+      }
+      case kEtherAtalk: case kEtherAarp: {
+        Cond eth2 = field(proto);
+        Cond llc = field(4);
+        return graph_.either(eth2, graph_.both(llc, snap(proto == kEtherAtalk ? 0x080007 : 0, proto)));
+      }
+      default:
+        if (proto <= 1500) {
+          Cond llc = field(4);
+          return graph_.both(llc, load_test(kB, off_linkpl_, kJeq, proto));
+        }
+        return field(proto);
+    }
+  }
+
+  // PPP protocol numbers for ethertypes and SAPs (RFC 1661 and the IANA PPP DLL protocol
+  // numbers); anything else is compared as it is.
+  static std::uint32_t ppp_type(std::uint32_t ethertype) {
+    switch (ethertype) {
+      case kEtherIp: return 0x0021;
+      case kEtherIp6: return 0x0057;
+      case 0x6003: return 0x0027;        // DECnet Phase IV
+      case kEtherAtalk: return 0x0029;   // AppleTalk
+      case 0x0600: return 0x0025;        // Xerox NS IDP
+      case kLlcSapIsoNs: return 0x0023;  // OSI network layer
+      case kLlcSapStp: return 0x0031;    // bridging PDU
+      case kLlcSapIpx: return 0x002b;    // Novell IPX
+      case 0x0bad: return 0x0035;        // Banyan VINES
+      case kEtherMpls: return 0x0281;    // MPLS unicast
+      default: return ethertype;
+    }
+  }
+
+  std::string link_description() const {
+    if (const LinkTypeInfo* info = find_link_type(LinkType{link_})) return std::string(info->description);
+    return fmt::format("DLT {}", link_);
+  }
+
+  // ---- encapsulations (gen_vlan, gen_mpls, gen_pppoes): each shifts the offsets of every
+  // test after it in the expression's text, whichever branch of and/or that test is in.
+  Cond vlan(const Expr& e) {
+    if (link_ != 1) return error(Errc::invalid_argument, e.column, fmt::format("no VLAN support for {}", link_description()));
+    if (e.has_value && e.value > 4095)
+      return error(Errc::invalid_argument, e.id.column, fmt::format("VLAN tag {} greater than maximum 4095", e.value));
+    Cond tpid = any_of(kH, off_linktype_, {kEtherVlan, kEtherQinQ, 0x9100});
+    if (e.has_value) tpid = graph_.both(tpid, masked_test(kH, off_linkpl_, 0x0fff, e.value));
+    off_linktype_ += 4;
+    off_linkpl_ += 4;
+    nl_ += 4;
+    nosnap_ += 4;
+    return tpid;
+  }
+
+  Cond mpls(const Expr& e) {
+    Cond c;
+    if (mpls_depth_ > 0) {
+      c = graph_.negate(load_test(kB, nl_ - 2, kJset, 0x01));  // the previous label is not the last
+    } else if (link_ == 1 || link_ == 9) {
+      c = linktype(kEtherMpls, e.column);
+    } else {
+      return error(Errc::invalid_argument, e.column, fmt::format("no MPLS support for {}", link_description()));
+    }
+    if (e.has_value) {
+      if (e.value > 0xfffff)
+        return error(Errc::invalid_argument, e.id.column, fmt::format("MPLS label {} greater than maximum 1048575", e.value));
+      c = graph_.both(c, masked_test(kW, nl_, 0xfffff000u, e.value << 12));
+    }
+    nl_ += 4;
+    nosnap_ += 4;
+    ++mpls_depth_;
+    return c;
+  }
+
+  Cond pppoes(const Expr& e) {
+    if (e.has_value && e.value > 0xffff)
+      return error(Errc::invalid_argument, e.id.column, fmt::format("PPPoE session number {} greater than maximum 65535", e.value));
+    Cond c = linktype(kEtherPppoeSession, e.column);
+    if (e.has_value) c = graph_.both(c, masked_test(kW, off_linkpl_, 0xffff, e.value));
+    // RFC 2516: a 6-byte PPPoE header, then the PPP protocol field and the PPP payload.
+    link_ = 9;
+    off_linktype_ = nl_ + 6;
+    off_linkpl_ = off_linktype_ + 2;
+    nl_ = off_linkpl_;
+    nosnap_ = off_linkpl_;
+    return c;
+  }
+
+  // gen_llc: any 802.2 LLC frame, or one of a frame format (i, s, u) or a command.
+  Cond llc(const Expr& e) {
+    if (link_ != 1) return error(Errc::invalid_argument, e.column, fmt::format("'llc' not supported for {}", link_description()));
+    struct Sub {
+      std::string_view name;
+      std::uint32_t mask, value;
+    };
+    // IEEE 802.2 control field: I frames have bit 0 clear; S frames 01 with the command in
+    // bits 2-3; U frames 11 with the command in the bits outside the P/F bit (0x10).
+    static constexpr Sub kSubtypes[] = {
+        {"s", 0x03, 0x01},    {"u", 0x03, 0x03},    {"rr", 0x0f, 0x01},   {"rnr", 0x0f, 0x05},
+        {"rej", 0x0f, 0x09},  {"ui", 0xef, 0x03},   {"ua", 0xef, 0x63},   {"disc", 0xef, 0x43},
+        {"dm", 0xef, 0x0f},   {"sabme", 0xef, 0x6f}, {"test", 0xef, 0xe3}, {"xid", 0xef, 0xaf},
+        {"frmr", 0xef, 0x87}};
+    const Sub* sub = nullptr;
+    bool i_frame = e.id.text == "i";
+    if (!e.id.text.empty() && !i_frame) {
+      for (const Sub& s : kSubtypes)
+        if (s.name == e.id.text) sub = &s;
+      if (sub == nullptr)
+        return error(Errc::invalid_argument, e.id.column, fmt::format("unknown LLC type name \"{}\"", e.id.text));
+    }
+    Cond len = graph_.negate(load_test(kH, off_linktype_, kJgt, 1500));
+    Cond any = graph_.both(len, graph_.negate(load_test(kH, off_linkpl_, kJeq, 0xffff)));
+    if (i_frame) return graph_.both(any, graph_.negate(load_test(kB, off_linkpl_ + 2, kJset, 0x01)));
+    if (sub != nullptr) return graph_.both(any, masked_test(kB, off_linkpl_ + 2, sub->mask, sub->value));
+    return any;
+  }
+
+  // The packet's direction: the cooked headers' packet type, else the kernel's (SKF_AD_PKTTYPE).
+  Cond direction(const Expr& e) {
+    constexpr std::uint32_t kPacketOutgoing = 4;  // <linux/if_packet.h> PACKET_OUTGOING
+    Cond out;
+    if (link_ == 113) {
+      out = load_test(kH, 0, kJeq, kPacketOutgoing);
+    } else if (link_ == 276) {
+      out = load_test(kB, 10, kJeq, kPacketOutgoing);
+    } else {
+      if (opt_.target == FilterTarget::savefile)
+        return error(Errc::invalid_argument, e.column,
+                     fmt::format("inbound/outbound not supported on {} when reading savefiles", link_description()));
+      out = load_test(kH, kAdOff + kAdPktType, kJeq, kPacketOutgoing);
+    }
+    return e.type == Expr::Type::outbound ? out : graph_.negate(out);
+  }
+
+  Cond ifindex(const Expr& e) {
+    if (link_ == 276) return load_test(kW, 4, kJeq, e.value);
+    if (opt_.target == FilterTarget::savefile)
+      return error(Errc::invalid_argument, e.column,
+                   fmt::format("ifindex not supported on {} when reading savefiles", link_description()));
+    return load_test(kW, kAdOff + kAdIfIndex, kJeq, e.value);
   }
 
   // ---- IP layer
@@ -139,13 +365,51 @@ class Gen {
       case Proto::icmp6: return ip6_proto(kIpProtoIcmp6, col);
       case Proto::ah: return any_proto(51, col);
       case Proto::esp: return any_proto(50, col);
+      case Proto::stp: return linktype(kLlcSapStp, col);
+      case Proto::ipx: return linktype(kLlcSapIpx, col);
+      case Proto::netbeui: return linktype(kLlcSapNetbeui, col);
+      case Proto::iso: return linktype(kLlcSapIsoNs, col);
+      case Proto::clnp: return iso_proto(0x81, col);  // ISO 9577 NLPIDs
+      case Proto::esis: return iso_proto(0x82, col);
+      case Proto::isis: return iso_proto(0x83, col);
+      // IS-IS PDU types (ISO 10589): 15/16 LAN hellos, 17 point-to-point hello, 18/20 LSPs,
+      // 24/25 complete and 26/27 partial sequence number PDUs, level 1/level 2.
+      case Proto::l1: return isis_pdu({0x1a, 0x18, 0x12, 0x0f, 0x11}, col);
+      case Proto::l2: return isis_pdu({0x1b, 0x19, 0x14, 0x10, 0x11}, col);
+      case Proto::iih: return isis_pdu({0x11, 0x0f, 0x10}, col);
+      case Proto::lsp: return isis_pdu({0x12, 0x14}, col);
+      case Proto::snp: return isis_pdu({0x1b, 0x1a, 0x18, 0x19}, col);
+      case Proto::csnp: return isis_pdu({0x18, 0x19}, col);
+      case Proto::psnp: return isis_pdu({0x1a, 0x1b}, col);
+      case Proto::decnet: return linktype(0x6003, col);
+      case Proto::atalk: return linktype(kEtherAtalk, col);
+      case Proto::aarp: return linktype(kEtherAarp, col);
+      case Proto::lat: return linktype(0x6004, col);
+      case Proto::sca: return linktype(0x6007, col);
+      case Proto::moprc: return linktype(0x6002, col);
+      case Proto::mopdl: return linktype(0x6001, col);
       case Proto::link: return error(Errc::invalid_argument, col, "link layer applied in wrong context");
       default: return error(Errc::unsupported, col, "protocol not supported yet");
     }
   }
 
+  // An ISO protocol by its network layer protocol identifier (after the LLC header).
+  Cond iso_proto(std::uint32_t nlpid, std::uint32_t col) {
+    Cond iso = linktype(kLlcSapIsoNs, col);
+    return graph_.both(iso, load_test(kB, nosnap_, kJeq, nlpid));
+  }
+  Cond isis_pdu(std::initializer_list<std::uint32_t> types, std::uint32_t col) {
+    Cond isis = iso_proto(0x83, col);
+    return graph_.both(isis, any_of(kB, nosnap_ + 4, types));
+  }
+
   // ---- hosts and networks
   Cond mcmp(std::uint32_t off, std::uint32_t v, std::uint32_t mask) {
+    if (!value_set_.empty()) {  // a run of host/net terms: one search over all their addresses
+      std::vector<BpfInsn> load = {stmt(kLd | kW | kAbs, off)};
+      if (mask != 0xffffffff) load.push_back(stmt(kAlu | kAnd | kK, mask));
+      return value_tree(load, value_set_);
+    }
     if (mask == 0xffffffff) return load_test(kW, off, kJeq, v);
     return graph_.test({stmt(kLd | kW | kAbs, off), stmt(kAlu | kAnd | kK, mask)}, kJmp | kJeq | kK, v);
   }
@@ -198,15 +462,232 @@ class Gen {
     });
   }
 
+  // ---- runs of host, net and port terms in one disjunction ("host a or host b or ..."): the
+  // terms share everything but the compared value, so the run becomes one test per header
+  // field against a balanced search tree of the values (ports: merged ranges). On whole
+  // packets the verdicts are those of the term-by-term program; libpcap's optimizer reorders
+  // such runs the same way (all source fields, then all destination fields).
+  // Only the first test of a tree loads the value; the others test A as it left it (blocks
+  // without statements), so equal subtrees of different fields merge (graph.cpp).
+  static constexpr std::size_t kChainMax = 8;  ///< a (sub)set this small is a chain of jeq
+
+  Cond value_tree(const std::vector<BpfInsn>& load, std::span<const std::uint32_t> v) {
+    if (v.size() <= kChainMax) {
+      std::optional<Cond> all;
+      for (std::uint32_t x : v) {
+        Cond one = graph_.test(all ? std::vector<BpfInsn>{} : load, kJmp | kJeq | kK, x);
+        all = all ? graph_.either(*all, one) : one;
+      }
+      return *all;
+    }
+    // Split between full chains: ceil(n / kChainMax) leaves, half of them on each side.
+    std::size_t leaves = (v.size() + kChainMax - 1) / kChainMax;
+    std::size_t mid = std::min(v.size() - 1, leaves / 2 * kChainMax);
+    Cond gt = graph_.test(load, kJmp | kJgt | kK, v[mid - 1]);
+    Cond high = value_tree({}, v.subspan(mid));
+    return graph_.choose(gt, high, value_tree({}, v.first(mid)));
+  }
+
+  using Range = std::pair<std::uint32_t, std::uint32_t>;
+  Cond range_tree(const std::vector<BpfInsn>& load, std::span<const Range> r) {
+    if (r.size() == 1) {
+      auto [lo, hi] = r[0];
+      if (lo == hi) return graph_.test(load, kJmp | kJeq | kK, lo);
+      Cond ge = graph_.test(load, kJmp | kJge | kK, lo);
+      return graph_.both(ge, graph_.negate(graph_.test({}, kJmp | kJgt | kK, hi)));
+    }
+    if (r.size() <= kChainMax && std::all_of(r.begin(), r.end(), [](const Range& x) { return x.first == x.second; })) {
+      Cond first = range_tree(load, r.first(1));
+      return graph_.either(first, range_tree({}, r.subspan(1)));
+    }
+    std::size_t mid = r.size() / 2;
+    Cond gt = graph_.test(load, kJmp | kJgt | kK, r[mid - 1].second);
+    Cond high = range_tree({}, r.subspan(mid));
+    return graph_.choose(gt, high, range_tree({}, r.first(mid)));
+  }
+
+  // What a host/net/port term would compare, when it can join a run: the key says which terms
+  // share everything else. nullopt for terms that stay on their own (names, IPv6, errors).
+  struct RunKey {
+    int family = 0;  // 1 host/net, 2 port/portrange
+    Proto proto = Proto::none;
+    Dir dir = Dir::none;
+    std::uint32_t mask = 0;
+    friend bool operator==(const RunKey&, const RunKey&) = default;
+  };
+  struct RunItem {
+    RunKey key;
+    Range value;
+  };
+  static std::optional<std::uint32_t> plain_port(std::string_view text) {
+    if (text.empty() || text.size() > 5) return std::nullopt;
+    std::uint32_t v = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    return v <= 65535 ? std::optional<std::uint32_t>(v) : std::nullopt;
+  }
+  static std::optional<RunItem> run_item(const Expr& e) {
+    if (e.type != Expr::Type::primitive) return std::nullopt;
+    const Qual& q = e.qual;
+    const Id& id = e.id;
+    if (q.kind == Kind::port || q.kind == Kind::portrange) {
+      if (q.proto != Proto::none && q.proto != Proto::tcp && q.proto != Proto::udp && q.proto != Proto::sctp)
+        return std::nullopt;
+      RunKey key{2, q.proto, q.dir, 0};
+      if (id.type == Id::Type::number) {
+        if (id.value > 65535) return std::nullopt;
+        return RunItem{key, {id.value, id.value}};
+      }
+      if (q.kind != Kind::portrange || id.type != Id::Type::range) return std::nullopt;
+      auto dash = id.text.find('-');
+      if (dash == std::string::npos) return std::nullopt;
+      auto a = plain_port(std::string_view(id.text).substr(0, dash));
+      auto b = plain_port(std::string_view(id.text).substr(dash + 1));
+      if (!a || !b) return std::nullopt;
+      return RunItem{key, {std::min(*a, *b), std::max(*a, *b)}};
+    }
+    if (q.kind != Kind::host && q.kind != Kind::net && q.kind != Kind::none) return std::nullopt;
+    if (q.proto != Proto::none && q.proto != Proto::ip && q.proto != Proto::arp && q.proto != Proto::rarp)
+      return std::nullopt;
+    if (id.type != Id::Type::ipv4 && id.type != Id::Type::number) return std::nullopt;
+    // The same address and mask primitive() computes, for the terms it accepts without error.
+    std::uint32_t addr = id.value, mask = 0xffffffff;
+    if (id.has_prefix || id.has_mask) {
+      if (q.kind == Kind::host) return std::nullopt;
+      if (id.type == Id::Type::number) addr = id.value << 24;
+      if (id.has_prefix) {
+        if (id.prefix_len > 32) return std::nullopt;
+        mask = id.prefix_len == 0 ? 0 : 0xffffffffu << (32 - id.prefix_len);
+      } else {
+        mask = id.mask;
+      }
+      if (addr & ~mask) return std::nullopt;
+    } else if (id.type == Id::Type::number && q.kind == Kind::net) {
+      while (addr != 0 && (addr & 0xff000000u) == 0) {
+        addr <<= 8;
+        mask <<= 8;
+      }
+    } else if (id.type == Id::Type::ipv4) {
+      mask = id.parts == 4 ? 0xffffffffu : 0xffffffffu << (32 - 8 * id.parts);
+    }
+    return RunItem{RunKey{1, q.proto, q.dir, mask}, {addr & mask, addr & mask}};
+  }
+
+  // The in-order leaves of a tree of `op` nodes, without recursion.
+  static std::vector<const Expr*> leaves(const Expr& e, Expr::Type op) {
+    std::vector<const Expr*> terms;
+    std::vector<const Expr*> stack{&e};
+    while (!stack.empty()) {
+      const Expr* x = stack.back();
+      stack.pop_back();
+      if (x->type == op) {
+        stack.push_back(x->right.get());
+        stack.push_back(x->left.get());
+      } else {
+        terms.push_back(x);
+      }
+    }
+    return terms;
+  }
+
+  // A conjunction: "not port 80 and not port 443" is "not (port 80 or port 443)", so runs of
+  // negated compatible terms become one negated search.
+  Cond conjunction(const Expr& e) {
+    std::vector<const Expr*> terms = leaves(e, Expr::Type::and_);
+    std::optional<Cond> all;
+    for (std::size_t i = 0; i < terms.size();) {
+      std::vector<const Expr*> inner;
+      if (terms[i]->type == Expr::Type::not_) {
+        if (auto first = run_item(*terms[i]->left)) {
+          for (std::size_t j = i; j < terms.size() && terms[j]->type == Expr::Type::not_; ++j) {
+            auto next = run_item(*terms[j]->left);
+            if (!next || !(next->key == first->key)) break;
+            inner.push_back(terms[j]->left.get());
+          }
+        }
+      }
+      Cond c;
+      if (inner.size() >= 2) {
+        c = graph_.negate(any_term(inner));
+        i += inner.size();
+      } else {
+        c = expr(*terms[i]);
+        ++i;
+      }
+      all = all ? graph_.both(*all, c) : c;
+    }
+    return *all;
+  }
+
+  // A disjunction: its terms in order, runs of compatible host/net/port terms merged.
+  Cond disjunction(const Expr& e) { return any_term(leaves(e, Expr::Type::or_)); }
+
+  Cond any_term(const std::vector<const Expr*>& terms) {
+    std::optional<Cond> all;
+    for (std::size_t i = 0; i < terms.size();) {
+      auto first = run_item(*terms[i]);
+      std::size_t j = i + 1;
+      std::vector<Range> values;
+      if (first) {
+        values.push_back(first->value);
+        for (; j < terms.size(); ++j) {
+          auto next = run_item(*terms[j]);
+          if (!next || !(next->key == first->key)) break;
+          values.push_back(next->value);
+        }
+      }
+      Cond c;
+      if (j - i >= 2) {
+        std::sort(values.begin(), values.end());
+        if (first->key.family == 1) {
+          value_set_.clear();
+          for (const Range& r : values)
+            if (value_set_.empty() || value_set_.back() != r.first) value_set_.push_back(r.first);
+          c = primitive(*terms[i]);
+          value_set_.clear();
+        } else {
+          range_set_.clear();
+          for (const Range& r : values) {
+            if (!range_set_.empty() && r.first <= range_set_.back().second + 1)
+              range_set_.back().second = std::max(range_set_.back().second, r.second);
+            else
+              range_set_.push_back(r);
+          }
+          // A few ports in all: one jeq each is shorter than range tests.
+          std::uint64_t count = 0;
+          for (const Range& r : range_set_) count += r.second - r.first + 1ull;
+          if (count <= kChainMax) {
+            std::vector<Range> single;
+            for (const Range& r : range_set_)
+              for (std::uint32_t p = r.first; p <= r.second; ++p) single.push_back({p, p});
+            range_set_ = std::move(single);
+          }
+          c = primitive(*terms[i]);
+          range_set_.clear();
+        }
+      } else {
+        j = i + 1;
+        c = expr(*terms[i]);
+      }
+      all = all ? graph_.either(*all, c) : c;
+      i = j;
+    }
+    return *all;
+  }
+
   // ---- ports
   Cond port_atom4(std::uint32_t off, std::uint32_t lo, std::uint32_t hi) {
     std::vector<BpfInsn> load = {stmt(kLdx | kB | kMsh, nl_), stmt(kLd | kH | kInd, nl_ + off)};
+    if (!range_set_.empty()) return range_tree(load, range_set_);
     if (lo == hi) return graph_.test(load, kJmp | kJeq | kK, lo);
     Cond ge = graph_.test(load, kJmp | kJge | kK, lo);
     return graph_.both(ge, graph_.negate(graph_.test(load, kJmp | kJgt | kK, hi)));
   }
   Cond port_atom6(std::uint32_t off, std::uint32_t lo, std::uint32_t hi) {
     std::vector<BpfInsn> load = {stmt(kLd | kH | kAbs, nl_ + 40 + off)};
+    if (!range_set_.empty()) return range_tree(load, range_set_);
     if (lo == hi) return graph_.test(load, kJmp | kJeq | kK, lo);
     Cond ge = graph_.test(load, kJmp | kJge | kK, lo);
     return graph_.both(ge, graph_.negate(graph_.test(load, kJmp | kJgt | kK, hi)));
@@ -332,7 +813,10 @@ class Gen {
   std::optional<std::uint32_t> ether_protocol_number(const Id& id) {
     if (id.type == Id::Type::number) return id.value;
     static constexpr std::pair<std::string_view, std::uint32_t> kNames[] = {
-        {"ip", kEtherIp}, {"ip6", kEtherIp6}, {"arp", kEtherArp}, {"rarp", kEtherRarp}};
+        {"ip", kEtherIp}, {"ip6", kEtherIp6}, {"arp", kEtherArp}, {"rarp", kEtherRarp},
+        {"atalk", kEtherAtalk}, {"aarp", kEtherAarp}, {"decnet", 0x6003}, {"lat", 0x6004}, {"sca", 0x6007},
+        {"moprc", 0x6002}, {"mopdl", 0x6001}, {"iso", kLlcSapIsoNs}, {"stp", kLlcSapStp}, {"ipx", kLlcSapIpx},
+        {"netbeui", kLlcSapNetbeui}};
     for (auto [n, v] : kNames)
       if (id.text == n) return v;
     error(Errc::unsupported, id.column, fmt::format("ether proto '{}' is not supported yet", id.text));
@@ -367,6 +851,68 @@ class Gen {
     }
   }
 
+  // protochain: walk the IPv6 extension headers and IPsec AH headers to the first other one.
+  Cond protochain_primitive(const Expr& e) {
+    if (e.qual.proto != Proto::none && e.qual.proto != Proto::ip && e.qual.proto != Proto::ip6)
+      return error(Errc::invalid_argument, e.column, "bad protocol applied for 'protochain'");
+    auto v = ip_protocol_number(e.id);
+    if (!v) return graph_.konst(false);
+    if (e.qual.proto == Proto::ip) return protochain(*v, false, e.column);
+    if (e.qual.proto == Proto::ip6) return protochain(*v, true, e.column);
+    Cond four = protochain(*v, false, e.column);
+    return graph_.either(four, protochain(*v, true, e.column));
+  }
+
+  // One block whose statements loop (a backward `ja`, as libpcap's program has; such programs
+  // only run in userland): A holds the current header's protocol, X its offset from the
+  // network header. The block's own test compares the protocol where the walk stopped.
+  // Header layouts: RFC 8200 section 4 (extension headers: next header, length in 8-byte units
+  // not counting the first 8), RFC 4302 section 2 (AH: length in 4-byte units minus 2).
+  Cond protochain(std::uint32_t v, bool v6, std::uint32_t col) {
+    loops_ = true;
+    Cond link = linktype(v6 ? kEtherIp6 : kEtherIp, col);
+    constexpr std::uint32_t kNoNext = 59, kAh = 51;
+    std::vector<BpfInsn> s;
+    std::vector<std::pair<std::size_t, bool>> to_end;  // (instruction, its true side?) jumping to the test
+    if (v6) {
+      s = {stmt(kLd | kB | kAbs, nl_ + 6), stmt(kLdx | kImm, 40)};
+    } else {
+      s = {stmt(kLd | kB | kAbs, nl_ + 9), stmt(kLdx | kB | kMsh, nl_)};
+    }
+    const std::size_t loop = s.size();
+    auto cond = [&](std::uint32_t k) { s.push_back(jump(kJmp | kJeq | kK, k, 0, 0)); return s.size() - 1; };
+    auto back = [&] { s.push_back(stmt(kJmp | kJa, static_cast<std::uint32_t>(loop) - static_cast<std::uint32_t>(s.size() + 1))); };
+    to_end.push_back({cond(v), true});
+    to_end.push_back({cond(kNoNext), true});
+    if (v6) {
+      // Hop-by-hop options, destination options, routing, fragment.
+      std::vector<std::size_t> ext;
+      for (std::uint32_t h : {0u, 60u, 43u, 44u}) ext.push_back(cond(h));
+      std::size_t last = ext.back();
+      std::size_t ext_at = s.size();
+      s.insert(s.end(), {stmt(kLd | kB | kInd, nl_), stmt(kSt, 0), stmt(kLd | kB | kInd, nl_ + 1),
+                         stmt(kAlu | kAdd | kK, 1), stmt(kAlu | kMul | kK, 8), stmt(kAlu | kAdd | kX, 0),
+                         stmt(kMisc | kTax, 0), stmt(kLd | kMem, 0)});
+      back();
+      for (std::size_t j : ext) s[j].jt = static_cast<std::uint8_t>(ext_at - j - 1);
+      s[last].jf = static_cast<std::uint8_t>(s.size() - last - 1);  // not an extension: AH?
+    }
+    std::size_t ah = cond(kAh);
+    to_end.push_back({ah, false});
+    // libpcap's AH step sets X to the AH length alone (it does not add the AH's offset); the
+    // same here, so the verdicts are libpcap's.
+    s.insert(s.end(), {stmt(kLd | kB | kInd, nl_), stmt(kSt, 0), stmt(kMisc | kTxa, 0), stmt(kAlu | kAdd | kK, 1),
+                       stmt(kMisc | kTax, 0), stmt(kLd | kB | kInd, nl_), stmt(kAlu | kAdd | kK, 2),
+                       stmt(kAlu | kMul | kK, 4), stmt(kMisc | kTax, 0), stmt(kLd | kMem, 0)});
+    back();
+    const std::size_t end = s.size();
+    for (auto [j, on_true] : to_end) {
+      // The other side falls through to the next instruction (offset 0).
+      (on_true ? s[j].jt : s[j].jf) = static_cast<std::uint8_t>(end - j - 1);
+    }
+    return graph_.both(link, graph_.test(std::move(s), kJmp | kJeq | kK, v));
+  }
+
   static std::string_view proto_name(Proto p) {
     switch (p) {
       case Proto::link: return "ether";
@@ -393,7 +939,7 @@ class Gen {
   // ---- ethernet addresses
   Cond ether_addr(const std::array<std::uint8_t, 16>& mac, Dir dir, std::uint32_t col) {
     if (!is_ethernet())
-      return error(Errc::invalid_argument, col, "ethernet addresses supported only on ethernet links here");
+      return error(Errc::invalid_argument, col, "ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel");
     return by_dir(dir, [&](bool src) {
       std::uint32_t off = src ? 6 : 0;
       std::uint32_t w = static_cast<std::uint32_t>(mac[2]) << 24 | mac[3] << 16 | mac[4] << 8 | mac[5];
@@ -408,6 +954,7 @@ class Gen {
     const Id& id = e.id;
     if (q.kind == Kind::port || q.kind == Kind::portrange) return port_primitive(e);
     if (q.kind == Kind::proto) return proto_primitive(e);
+    if (q.kind == Kind::protochain) return protochain_primitive(e);
     // host / net / default
     if (id.type == Id::Type::mac) {
       if (q.proto != Proto::link && q.proto != Proto::none)
@@ -519,7 +1066,7 @@ class Gen {
     switch (e.qual.proto) {
       case Proto::none: case Proto::link:
         if (!is_ethernet())
-          return error(Errc::invalid_argument, e.column, "link-layer multicast filters supported only on ethernet here");
+          return error(Errc::invalid_argument, e.column, "link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel");
         return load_test(kB, 0, kJset, 1);
       case Proto::ip: {
         Cond link = linktype(kEtherIp, e.column);
@@ -755,8 +1302,8 @@ class Gen {
 
   Cond expr(const Expr& e) {
     switch (e.type) {
-      case Expr::Type::and_: { Cond l = expr(*e.left); return graph_.both(l, expr(*e.right)); }
-      case Expr::Type::or_: { Cond l = expr(*e.left); return graph_.either(l, expr(*e.right)); }
+      case Expr::Type::and_: return conjunction(e);
+      case Expr::Type::or_: return disjunction(e);
       case Expr::Type::not_: return graph_.negate(expr(*e.left));
       case Expr::Type::primitive: return primitive(e);
       case Expr::Type::proto_only: return proto_abbrev(e.qual.proto, e.column);
@@ -766,6 +1313,14 @@ class Gen {
       case Expr::Type::greater: return graph_.test({stmt(kLd | kW | kLen, 0)}, kJmp | kJge | kK, e.value);
       case Expr::Type::broadcast: return broadcast(e);
       case Expr::Type::multicast: return multicast(e);
+      case Expr::Type::vlan: return vlan(e);
+      case Expr::Type::mpls: return mpls(e);
+      case Expr::Type::pppoed: return linktype(kEtherPppoeDiscovery, e.column);
+      case Expr::Type::pppoes: return pppoes(e);
+      case Expr::Type::geneve: return error(Errc::unsupported, e.column, "'geneve' is not supported yet");
+      case Expr::Type::llc: return llc(e);
+      case Expr::Type::inbound: case Expr::Type::outbound: return direction(e);
+      case Expr::Type::ifindex: return ifindex(e);
     }
     return graph_.konst(false);
   }
@@ -773,8 +1328,17 @@ class Gen {
   CodegenOptions opt_;
   Graph graph_;
   std::optional<Error> err_;
-  std::uint32_t nl_ = 0;
+  // Where the current encapsulation's headers are; vlan, mpls and pppoes move them.
+  int link_ = 0;                  ///< the DLT whose header the tests read (PPP after pppoes)
+  std::uint32_t off_linktype_ = 0;  ///< the type field
+  std::uint32_t off_linkpl_ = 0;    ///< the link-layer payload (802.2 LLC header, if any)
+  std::uint32_t nl_ = 0;            ///< the network-layer header (after MPLS labels)
+  std::uint32_t nosnap_ = 0;        ///< the network layer after a 3-byte LLC header (ISO protocols)
+  int mpls_depth_ = 0;
+  bool loops_ = false;  ///< the expression has protochain (libpcap leaves such programs unoptimized)
   std::uint32_t scratch_ = 0;
+  std::vector<std::uint32_t> value_set_;  ///< non-empty while a run of host/net terms is generated
+  std::vector<Range> range_set_;          ///< non-empty while a run of port terms is generated
 };
 
 }  // namespace

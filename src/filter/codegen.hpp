@@ -7,6 +7,7 @@
 #include "filter/ast.hpp"
 #include "pcapxx/bpf.hpp"
 #include "pcapxx/error.hpp"
+#include "pcapxx/filter.hpp"
 #include "pcapxx/linktype.hpp"
 
 namespace pcapxx::filter {
@@ -16,6 +17,7 @@ struct CodegenOptions {
   std::uint32_t snaplen = 262144;
   std::uint32_t netmask = 0;
   bool optimize = true;
+  FilterTarget target = FilterTarget::dead;
 };
 
 /// Generates the program for `expr` (nullptr: accept everything).

@@ -1,6 +1,8 @@
 // compile_filter and Filter: the parser, the code generator and the validator put together.
 #include "pcapxx/filter.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "filter/codegen.hpp"
@@ -10,18 +12,27 @@ namespace pcapxx {
 
 Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, std::uint32_t snaplen,
                                   std::uint32_t netmask, bool optimize) {
+  return compile_filter(expr, link, FilterOptions{snaplen, netmask, optimize, FilterTarget::dead});
+}
+
+Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, const FilterOptions& options) {
   auto tree = filter::parse(expr);
   if (!tree) return std::unexpected(tree.error());
-  auto program = filter::generate(tree->get(), filter::CodegenOptions{link, snaplen, netmask, optimize});
+  auto program = filter::generate(
+      tree->get(), filter::CodegenOptions{link, options.snaplen, options.netmask, options.optimize, options.target});
   if (!program) return program;
-  // The generator only emits kernel-valid programs; a failure here is a bug worth reporting.
-  if (auto valid = validate_program(*program); !valid)
+  // The generator only emits kernel-valid programs, except that protochain loops backward as
+  // libpcap's does; a failure here is a bug worth reporting.
+  bool backward = std::any_of(program->begin(), program->end(), [](const BpfInsn& i) {
+    return i.code == (bpf::kJmp | bpf::kJa) && i.k >= 0x80000000u;
+  });
+  if (auto valid = validate_program(*program, backward ? BpfRules::libpcap : BpfRules::kernel); !valid)
     return fail(Errc::unsupported, fmt::format("filter: internal error, generated program invalid: {}", valid.error().what()));
   return program;
 }
 
 Result<Filter> Filter::compile(std::string_view expr, LinkType link, const FilterOptions& options) {
-  auto program = compile_filter(expr, link, options.snaplen, options.netmask, options.optimize);
+  auto program = compile_filter(expr, link, options);
   if (!program) return std::unexpected(program.error());
   return Filter(std::move(*program), std::string(expr));
 }

@@ -43,11 +43,14 @@ class Graph {
   Cond both(Cond a, Cond b);    ///< a and b (a runs first)
   Cond either(Cond a, Cond b);  ///< a or b (a runs first)
   Cond negate(Cond a);
+  Cond choose(Cond c, Cond a, Cond b);  ///< if c then a else b
 
   /// Closes the graph and emits the program: accepting paths return `snaplen`. With
   /// `optimize`, redundant tests are threaded away and a program that can only reject is an
   /// error, as libpcap reports it.
-  Result<BpfProgram> finish(Cond c, std::uint32_t snaplen, bool optimize);
+  /// `reject_all_is_error` false: a program that can only reject is returned, not refused
+  /// (libpcap does not optimize expressions with protochain, so it never finds out).
+  Result<BpfProgram> finish(Cond c, std::uint32_t snaplen, bool optimize, bool reject_all_is_error = true);
 
   [[nodiscard]] const std::vector<Block>& blocks() const noexcept { return blocks_; }
 
@@ -55,9 +58,13 @@ class Graph {
   void patch(const std::vector<Cond::Exit>& exits, int target);
   int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
   void thread_jumps(int& entry);
+  void merge_tails(int& entry);
+  void merge_register_tests(int& entry);
+  std::vector<int> topological(int entry) const;
   BpfProgram emit(int entry, std::uint32_t snaplen) const;
 
   std::vector<Block> blocks_;
+  std::vector<char> elide_;  ///< per block: emitted without its statements (A and X already hold them)
 };
 
 }  // namespace pcapxx::filter

@@ -27,27 +27,27 @@ constexpr ProtoName kProtoNames[] = {
     {"ah", Proto::ah}, {"esp", Proto::esp},
     {"fddi", Proto::unsupported}, {"tr", Proto::unsupported}, {"wlan", Proto::unsupported},
     {"ppp", Proto::unsupported}, {"slip", Proto::unsupported}, {"radio", Proto::unsupported},
-    {"decnet", Proto::unsupported}, {"atalk", Proto::unsupported}, {"aarp", Proto::unsupported},
-    {"lat", Proto::unsupported}, {"sca", Proto::unsupported}, {"moprc", Proto::unsupported},
-    {"mopdl", Proto::unsupported}, {"iso", Proto::unsupported}, {"esis", Proto::unsupported},
-    {"es-is", Proto::unsupported}, {"isis", Proto::unsupported}, {"is-is", Proto::unsupported},
-    {"clnp", Proto::unsupported}, {"stp", Proto::unsupported}, {"ipx", Proto::unsupported},
-    {"netbeui", Proto::unsupported}, {"l1", Proto::unsupported}, {"l2", Proto::unsupported},
-    {"iih", Proto::unsupported}, {"lsp", Proto::unsupported}, {"snp", Proto::unsupported},
-    {"csnp", Proto::unsupported}, {"psnp", Proto::unsupported},
+    {"decnet", Proto::decnet}, {"atalk", Proto::atalk}, {"aarp", Proto::aarp},
+    {"lat", Proto::lat}, {"sca", Proto::sca}, {"moprc", Proto::moprc},
+    {"mopdl", Proto::mopdl}, {"iso", Proto::iso}, {"esis", Proto::esis},
+    {"es-is", Proto::esis}, {"isis", Proto::isis}, {"is-is", Proto::isis},
+    {"clnp", Proto::clnp}, {"stp", Proto::stp}, {"ipx", Proto::ipx},
+    {"netbeui", Proto::netbeui}, {"l1", Proto::l1}, {"l2", Proto::l2},
+    {"iih", Proto::iih}, {"lsp", Proto::lsp}, {"snp", Proto::snp},
+    {"csnp", Proto::csnp}, {"psnp", Proto::psnp},
 };
 
 // Words that are never host names.
 constexpr std::string_view kKeywords[] = {
     "and", "or", "not", "src", "dst", "host", "net", "mask", "port", "portrange", "gateway", "proto",
     "protochain", "less", "greater", "len", "broadcast", "multicast", "vlan", "mpls", "pppoed", "pppoes",
-    "geneve", "llc", "inbound", "outbound", "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule",
+    "geneve", "llc", "inbound", "outbound", "ifindex", "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule",
     "action", "addr1", "addr2", "addr3", "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu",
     "msu", "hfisu", "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
 
 // Words libpcap knows that we do not compile yet.
 constexpr std::string_view kUnsupportedWords[] = {
-    "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "llc", "inbound", "outbound",
+    "gateway", "geneve",
     "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule", "action", "addr1", "addr2", "addr3",
     "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio",
     "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
@@ -321,6 +321,26 @@ class Parser {
       const std::string& w = first.text;
       if (one_of(w, kUnsupportedWords))
         return error(Errc::unsupported, first.column, fmt::format("'{}' is not supported yet", w));
+      if (auto t = special_word(w)) {
+        take();
+        e->type = *t;
+        if (*t == Expr::Type::llc) {
+          if (peek().kind == Tok::word && !peek().escaped && !one_of(peek().text, kKeywords) && !proto_named(peek().text)) {
+            e->id.text = peek().text;
+            e->id.column = peek().column;
+            take();
+          }
+          return e;
+        }
+        if (*t == Expr::Type::inbound || *t == Expr::Type::outbound || *t == Expr::Type::pppoed) return e;
+        if (*t == Expr::Type::ifindex && peek().kind != Tok::number) return syntax_error();
+        if (peek().kind == Tok::number) {
+          e->id.column = peek().column;
+          e->value = take().value;
+          e->has_value = true;
+        }
+        return e;
+      }
       if (w == "less" || w == "greater") {
         take();
         if (peek().kind != Tok::number) return syntax_error();
@@ -349,8 +369,11 @@ class Parser {
           q.kind = Kind::proto;
           return finish_primitive(std::move(e), q);
         }
-        if (is_word("protochain"))
-          return error(Errc::unsupported, peek().column, "'protochain' is not supported yet");
+        if (is_word("protochain")) {
+          take();
+          q.kind = Kind::protochain;
+          return finish_primitive(std::move(e), q);
+        }
       }
     }
     if (is_word("broadcast") || is_word("multicast")) {
@@ -358,6 +381,11 @@ class Parser {
       take();
       e->qual = q;
       return e;
+    }
+    if (is_word("protochain") && !any_qual) {
+      take();
+      q.kind = Kind::protochain;
+      return finish_primitive(std::move(e), q);
     }
     if (is_word("proto") && !any_qual) {
       take();
@@ -395,6 +423,17 @@ class Parser {
     }
     last_qual_ = q;
     return finish_primitive(std::move(e), q);
+  }
+
+  // The words that make a primitive on their own, with an optional number or name after them.
+  static std::optional<Expr::Type> special_word(std::string_view w) {
+    static constexpr std::pair<std::string_view, Expr::Type> kWords[] = {
+        {"vlan", Expr::Type::vlan},       {"mpls", Expr::Type::mpls},       {"pppoed", Expr::Type::pppoed},
+        {"pppoes", Expr::Type::pppoes},   {"llc", Expr::Type::llc},         {"inbound", Expr::Type::inbound},
+        {"outbound", Expr::Type::outbound}, {"ifindex", Expr::Type::ifindex}};
+    for (auto [name, type] : kWords)
+      if (name == w) return type;
+    return std::nullopt;
   }
 
   std::unique_ptr<Expr> finish_primitive(std::unique_ptr<Expr> e, Qual q) {

@@ -9,8 +9,10 @@
 namespace pcapxx {
 namespace {
 
-std::string error_of(std::string_view expr, LinkType link = dlt::kEn10Mb) {
-  auto r = compile_filter(expr, link, 262144, 0, true);
+std::string error_of(std::string_view expr, LinkType link = dlt::kEn10Mb, FilterTarget target = FilterTarget::dead) {
+  FilterOptions options;
+  options.target = target;
+  auto r = compile_filter(expr, link, options);
   if (r) return "compiled:\n" + format_program(*r, BpfListing::image);
   return r.error().what();
 }
@@ -25,7 +27,14 @@ TEST(Compiler, ErrorsNameTheColumn) {
   EXPECT_EQ(error_of("(tcp"), "filter column 5: syntax error: unexpected end of expression");
   EXPECT_EQ(error_of("tcp)"), "filter column 4: unbalanced ')'");
   EXPECT_EQ(error_of("ip and ip6"), "filter: expression rejects all packets");
-  EXPECT_EQ(error_of("vlan 100"), "filter column 1: 'vlan' is not supported yet");
+  EXPECT_EQ(error_of("vlan 5000"), "filter column 6: VLAN tag 5000 greater than maximum 4095");
+  EXPECT_EQ(error_of("vlan", dlt::kLinuxSll), "filter column 1: no VLAN support for Linux cooked v1");
+  EXPECT_EQ(error_of("llc foo"), "filter column 5: unknown LLC type name \"foo\"");
+  EXPECT_EQ(error_of("mpls and arp"), "filter column 10: unsupported protocol over mpls");
+  EXPECT_EQ(error_of("arp protochain 6"), "filter column 1: bad protocol applied for 'protochain'");
+  EXPECT_EQ(error_of("pppoes 70000"), "filter column 8: PPPoE session number 70000 greater than maximum 65535");
+  EXPECT_EQ(error_of("inbound", dlt::kEn10Mb, FilterTarget::savefile),
+            "filter column 1: inbound/outbound not supported on Ethernet when reading savefiles");
   auto r = compile_filter("tcp and tcpp[0] = 1", dlt::kEn10Mb, 262144, 0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().column, 9u);
