@@ -11,6 +11,7 @@ packages=(
   tcpreplay                                 # oracle for the injection benchmark (bench/inject_bench.cpp)
   libtins-dev                               # oracle for bench/layers_libtins_bench.cpp only (never linked into pcapxx)
   iproute2 time procps                      # network namespaces for live tests; measurements
+  nmap python3-scapy                        # libpcap clients run on our libpcap.so.0.8 (tests/live/capi: nping, Scapy)
 )
 
 missing=()

@@ -1,20 +1,28 @@
-// The libpcap ABI's filter functions on top of pcapxx's BPF module (include/pcapxx/bpf.hpp):
-// pcap_setfilter / pcap_offline_filter / bpf_filter run the pcapxx interpreter, bpf_validate the
-// pcapxx validator, bpf_image / bpf_dump the pcapxx listings.
+// The libpcap ABI's filter functions on top of pcapxx's filter module: pcap_compile runs
+// compile_filter (include/pcapxx/filter.hpp) for the handle's link type and snapshot length;
+// pcap_setfilter installs a program in the kernel on a live handle (LiveCapture::set_filter)
+// and runs the pcapxx interpreter in user space on savefiles, and on live handles where the
+// kernel refuses the program or cannot run it (cooked "any" captures, whose socket sees no
+// link-layer header); bpf_validate is the pcapxx validator, bpf_image / bpf_dump its listings.
 //
-// Limitations until pcapxx has a filter compiler: pcap_compile accepts only the empty
-// expression (tcpdump compiles one even without a filter), giving libpcap's accept-all program
-// `ret #snaplen`; any other expression fails. bpf_validate applies the Linux kernel's rules
-// (pcapxx's validator), which also reject a program that reads scratch memory before writing
-// it and programs over 4096 instructions; libpcap's own check accepts those. The interpreter
-// has the kernel's semantics: a load at a negative (SKF_*) offset reads the ancillary or
-// link-layer data a socket filter would see, where libpcap's interpreter rejects the packet.
+// Differences from libpcap: filters the pcapxx compiler does not support yet fail with its
+// message and "(not supported yet by pcapxx)" (the list is in include/pcapxx/filter.hpp);
+// syntax errors name the word and column where libpcap says only "syntax error"; programs are
+// often longer than libpcap's (pcapxx's optimizer is simpler) but give the same verdicts.
+// bpf_validate applies the Linux kernel's rules (pcapxx's validator), which also reject a
+// program that reads scratch memory before writing it and programs over 4096 instructions;
+// libpcap's own check accepts those. The interpreter has the kernel's semantics: a load at a
+// negative (SKF_*) offset reads the ancillary or link-layer data a socket filter would see,
+// where libpcap's interpreter rejects the packet.
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "capi/handle.hpp"
+#include "pcapxx/filter.hpp"
 
 namespace {
 
@@ -54,9 +62,27 @@ bool blank(const char* s) {
 
 }  // namespace
 
-PCAPXX_CAPI int pcap_compile(pcap_t* p, struct bpf_program* fp, const char* str, int,
-                             bpf_u_int32) {
+// The message of a compile error without pcapxx's "filter column N: " prefix, so that texts
+// libpcap shares ("unknown host 'x'", "illegal qualifier of 'port'") read as libpcap's.
+std::string compile_error_text(const pcapxx::Error& e) {
+  std::string text = e.message;
+  if (text.starts_with("filter column ")) {
+    auto colon = text.find(": ");
+    if (colon != std::string::npos) text.erase(0, colon + 2);
+  }
+  if (text.starts_with("filter: ")) text.erase(0, 8);
+  if (e.code == pcapxx::Errc::unsupported) text += " (not supported yet by pcapxx)";
+  else if (e.column && text.starts_with("syntax error")) text += fmt::format(" (column {})", *e.column);
+  return text;
+}
+
+PCAPXX_CAPI int pcap_compile(pcap_t* p, struct bpf_program* fp, const char* str, int optimize,
+                             bpf_u_int32 netmask) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) {
+    p->set_error("not-yet-activated pcap_t passed to pcap_compile");
+    return PCAP_ERROR;
+  }
   if (fp == nullptr) {
     p->set_error("A null pointer was supplied for the filter program");
     return PCAP_ERROR;
@@ -65,20 +91,47 @@ PCAPXX_CAPI int pcap_compile(pcap_t* p, struct bpf_program* fp, const char* str,
     p->set_error("snaplen of 0 rejects all packets");
     return PCAP_ERROR;
   }
-  if (!blank(str)) {
-    p->set_error("filter expressions are not supported yet by pcapxx");
+  try {
+    if (blank(str)) {
+      // libpcap's program for an empty expression, whatever the link type: accept the packet
+      // up to the snapshot length (pcapxx's compiler knows only some link types).
+      auto* insns = static_cast<struct bpf_insn*>(std::malloc(sizeof(struct bpf_insn)));
+      if (insns == nullptr) {
+        p->set_error("malloc: out of memory");
+        return PCAP_ERROR;
+      }
+      insns[0] = bpf_insn{BPF_RET | BPF_K, 0, 0, static_cast<bpf_u_int32>(p->snapshot)};
+      fp->bf_len = 1;
+      fp->bf_insns = insns;
+      return 0;
+    }
+    std::string_view expr(str);
+    pcapxx::FilterOptions options;
+    options.snaplen = static_cast<std::uint32_t>(p->snapshot);
+    options.netmask = netmask;
+    options.optimize = optimize != 0;
+    // libpcap compiles a few primitives (inbound, outbound, ifindex) for what it will filter.
+    options.target = p->is_live() ? pcapxx::FilterTarget::linux_live
+                     : p->reader  ? pcapxx::FilterTarget::savefile
+                                  : pcapxx::FilterTarget::dead;
+    auto program = pcapxx::compile_filter(expr, pcapxx::LinkType{p->linktype}, options);
+    if (!program) {
+      p->set_error(compile_error_text(program.error()));
+      return PCAP_ERROR;
+    }
+    auto* insns = static_cast<struct bpf_insn*>(std::malloc(program->size() * sizeof(struct bpf_insn)));
+    if (insns == nullptr) {
+      p->set_error("malloc: out of memory");
+      return PCAP_ERROR;
+    }
+    std::memcpy(insns, program->data(), program->size() * sizeof(struct bpf_insn));
+    fp->bf_len = static_cast<u_int>(program->size());
+    fp->bf_insns = insns;
+    return 0;
+  } catch (...) {
+    p->set_error("out of memory compiling the filter");
     return PCAP_ERROR;
   }
-  auto* insns = static_cast<struct bpf_insn*>(std::malloc(sizeof(struct bpf_insn)));
-  if (insns == nullptr) {
-    p->set_error("malloc: out of memory");
-    return PCAP_ERROR;
-  }
-  // libpcap's program for an empty expression: accept the packet, up to the snapshot length.
-  insns[0] = bpf_insn{BPF_RET | BPF_K, 0, 0, static_cast<bpf_u_int32>(p->snapshot)};
-  fp->bf_len = 1;
-  fp->bf_insns = insns;
-  return 0;
 }
 
 PCAPXX_CAPI int pcap_compile_nopcap(int snaplen, int linktype, struct bpf_program* fp,
@@ -99,17 +152,42 @@ PCAPXX_CAPI void pcap_freecode(struct bpf_program* fp) {
 
 PCAPXX_CAPI int pcap_setfilter(pcap_t* p, struct bpf_program* fp) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return pcapxx::capi::not_activated(p);
   if (fp == nullptr || fp->bf_insns == nullptr) {
     p->set_error("A null pointer was supplied for the filter program");
     return PCAP_ERROR;
   }
   try {
     auto program = as_program(fp->bf_insns, fp->bf_len);
-    if (!pcapxx::validate_program(program)) {
+    if (auto valid = pcapxx::validate_program(program, pcapxx::BpfRules::libpcap); !valid) {
       p->set_error("BPF program is not valid");
       return PCAP_ERROR;
     }
-    p->filter.assign(program.begin(), program.end());
+    pcapxx::BpfProgram copy(program.begin(), program.end());
+    if (p->is_live()) {
+      // LiveCapture::set_filter empties the ring: the views of the batch being handed out go.
+      p->batch = {};
+      p->batch_index = 0;
+      // The kernel runs it unless the socket is cooked (the kernel sees no SLL header there)
+      // or refuses it; then every packet reaches us and the interpreter decides.
+      bool cooked = p->live->link_type() == pcapxx::dlt::kLinuxSll;
+      if (!cooked && p->live->set_filter(copy)) {
+        p->has_filter = false;
+        p->filter.reset();
+        return 0;
+      }
+      static const pcapxx::BpfProgram kAcceptAll = {pcapxx::BpfInsn{0x06, 0, 0, 0xffffffffu}};
+      if (auto ok = p->live->set_filter(kAcceptAll); !ok) {
+        p->set_error(ok.error().message);
+        return PCAP_ERROR;
+      }
+    }
+    auto runner = pcapxx::BpfRunner::create(std::move(copy), pcapxx::BpfRules::libpcap);
+    if (!runner) {
+      p->set_error(runner.error().message);
+      return PCAP_ERROR;
+    }
+    p->filter.emplace(std::move(*runner));
     p->has_filter = true;
     return 0;
   } catch (...) {

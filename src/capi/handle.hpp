@@ -1,17 +1,23 @@
-// The libpcap ABI's handles: pcap_t holds a pcapxx::Source and what the C API reports about it;
-// pcap_dumper_t holds a pcapxx::SavefileWriter. Translation only: reading, writing and filtering
-// are the core's; this layer keeps libpcap's return-value rules, its error buffer and the one
-// pcap_pkthdr per handle that the ABI hands out.
+// The libpcap ABI's handles: pcap_t holds a pcapxx::SavefileReader or LiveCapture and what the
+// C API reports about it; pcap_dumper_t holds a pcapxx::SavefileWriter. Translation only:
+// reading, capturing, writing and filtering are the core's; this layer keeps libpcap's state
+// machine and return-value rules, its error buffer and the one pcap_pkthdr per handle that the
+// ABI hands out.
 #pragma once
 
 #include <atomic>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pcap/pcap.h"
 #include "pcapxx/bpf.hpp"
+#include "pcapxx/bpf_jit.hpp"
+#include "pcapxx/capture.hpp"
+#include "pcapxx/inject.hpp"
 #include "pcapxx/savefile.hpp"
 #include "pcapxx/source.hpp"
 
@@ -30,11 +36,23 @@ void set_errbuf(char* errbuf, std::string_view message) noexcept;
 /// libpcap's max_snaplen_for_dlt: the largest snapshot length it accepts for a link type.
 std::uint32_t max_snaplen_for(int dlt) noexcept;
 
+/// Reads from an activated live handle with libpcap's read_op rules (live.cpp): up to cnt
+/// packets (cnt <= 0: what is ready), 0 on timeout or nothing ready in non-blocking mode,
+/// PCAP_ERROR_BREAK after pcap_breakloop, PCAP_ERROR on failure.
+int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user);
+
+/// Sends a frame on an activated live handle's device (pcap_inject); bytes sent or PCAP_ERROR.
+int live_inject(pcap_t* p, const void* buf, std::size_t size);
+
+/// libpcap's answer for an operation on a pcap_create handle that is not activated yet.
+int not_activated(pcap_t* p) noexcept;
+
 
 }  // namespace pcapxx::capi
 
-/// An open handle: a savefile being read (source set), or a "dead" handle from pcap_open_dead
-/// that only describes a link type and snapshot length (for pcap_compile and pcap_dump_open).
+/// An open handle: a savefile being read (reader set), a live capture (pcap_create: settings
+/// until pcap_activate, then live set), or a "dead" handle from pcap_open_dead that only
+/// describes a link type and snapshot length (for pcap_compile and pcap_dump_open).
 struct pcap {
   std::unique_ptr<pcapxx::SavefileReader> reader;  ///< null for a dead handle
   std::FILE* rfile = nullptr;  ///< the savefile's stream, closed by pcap_close (not stdin)
@@ -57,8 +75,29 @@ struct pcap {
   pcap_pkthdr header{};  ///< the header pcap_next_ex points to
   std::atomic<bool> break_loop{false};
 
-  pcapxx::BpfProgram filter;  ///< installed by pcap_setfilter; empty = accept all
+  /// The user-space filter installed by pcap_setfilter (JIT-compiled where it can run).
+  std::optional<pcapxx::BpfRunner> filter;
   bool has_filter = false;
+
+  // Live handles (pcap_create): settings until pcap_activate, then the capture.
+  bool created = false;    ///< made by pcap_create (or pcap_open_live)
+  bool activated = false;  ///< pcap_activate succeeded
+  std::string device;
+  pcapxx::CaptureOptions live_options;
+  bool rfmon = false;
+  bool nonblock = false;   ///< pcap_setnonblock before activation, applied by pcap_activate
+  int tstamp_type = PCAP_TSTAMP_HOST;
+  std::unique_ptr<pcapxx::LiveCapture> live;
+  std::unique_ptr<pcapxx::Injector> injector;  ///< opened by the first pcap_inject
+  pcap_direction_t direction = PCAP_D_INOUT;  ///< applied to delivered packets (pcap_setdirection)
+  int datalink_choice = -1;  ///< DLT picked with pcap_set_datalink among equivalent ones
+  std::vector<std::byte> sll2_packet;  ///< the packet rewritten for LINUX_SLL2 (live.cpp)
+  bool stale_live_break = false;  ///< a pcap_breakloop reported before LiveCapture saw it
+
+  /// An activated live handle.
+  [[nodiscard]] bool is_live() const noexcept { return live != nullptr; }
+  /// A pcap_create handle before pcap_activate.
+  [[nodiscard]] bool is_unactivated() const noexcept { return created && !activated; }
 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
 

@@ -1,40 +1,346 @@
-// The libpcap ABI's live-capture entry points. pcapxx's C ABI does not offer live capture yet:
-// these fail with PCAP_ERROR and say so, so that the exported symbol set is libpcap's and
-// programs that only read savefiles load and run.
-#include "capi/handle.hpp"
+// The libpcap ABI for live capture on pcapxx::LiveCapture: pcap_create and its settings,
+// pcap_activate with libpcap's status codes, pcap_open_live, and the read rules of a live
+// handle (pcap_dispatch returns what one wait delivered, 0 on timeout, PCAP_ERROR_BREAK after
+// pcap_breakloop even when packets were handed out, as Linux libpcap's ring reader does).
+// The settings are kept in a pcapxx::CaptureOptions until pcap_activate opens the capture.
+//
+// Differences from libpcap: monitor mode is never available (PCAP_ERROR_RFMON_NOTSUP); only
+// the host time stamp type; LINUX_SLL2 on a cooked capture costs a copy per packet (pcapxx's
+// capture writes only LINUX_SLL headers; to move into the capture module); pcap_setdirection after activation drops packets of the other
+// direction here, as libpcap does on Linux, since LiveCapture applies a direction only at open.
+#include <sys/socket.h>
 
-using pcapxx::capi::set_errbuf;
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "capi/handle.hpp"
+#include "pcapxx/device.hpp"
+
+namespace pcapxx::capi {
+
+int not_activated(pcap_t* p) noexcept {
+  p->set_error("This handle hasn't been activated yet");
+  return PCAP_ERROR_NOT_ACTIVATED;
+}
 
 namespace {
-constexpr const char* kNoLive = "live capture is not available yet in pcapxx";
+
+// pcap_set_* on a handle that can no longer change: libpcap's status and text (with its
+// double space).
+int activated_already(pcap_t* p) {
+  p->set_error("can't perform  operation on activated capture");
+  return PCAP_ERROR_ACTIVATED;
 }
 
-PCAPXX_CAPI pcap_t* pcap_create(const char*, char* errbuf) {
-  set_errbuf(errbuf, kNoLive);
-  return nullptr;
+// The pcap_create devices that pcapxx lists (libpcap's pseudo-devices) but cannot capture on.
+bool pseudo_device(std::string_view name) {
+  return name == "bluetooth-monitor" || name == "nflog" || name == "nfqueue" ||
+         name == "dbus-system" || name == "dbus-session";
 }
 
-PCAPXX_CAPI pcap_t* pcap_open_live(const char*, int, int, int, char* errbuf) {
-  set_errbuf(errbuf, kNoLive);
-  return nullptr;
+// Our messages start with the device name; libpcap's activate messages do not.
+std::string without_device(std::string_view message, std::string_view device) {
+  std::string prefix = fmt::format("{}: ", device);
+  if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+  return std::string(message);
 }
 
-PCAPXX_CAPI int pcap_findalldevs(pcap_if_t** alldevsp, char* errbuf) {
-  if (alldevsp != nullptr) *alldevsp = nullptr;
-  set_errbuf(errbuf, kNoLive);
-  return PCAP_ERROR;
+int activate(pcap_t* p) {
+  if (pseudo_device(p->device)) {
+    p->set_error(fmt::format("{}: capturing on this device is not supported yet by pcapxx", p->device));
+    return PCAP_ERROR;
+  }
+  if (p->rfmon) {
+    // No device pcapxx opens has a monitor mode; libpcap answers this before anything else.
+    p->set_error("");
+    return PCAP_ERROR_RFMON_NOTSUP;
+  }
+  pcapxx::CaptureOptions options = p->live_options;
+  int status = 0;
+  // libpcap 1.10 turns promiscuous mode off on "any" and says so only in the error buffer.
+  const bool promiscuous_any = p->device == "any" && options.promiscuous;
+  if (promiscuous_any) options.promiscuous = false;
+  auto cap = pcapxx::LiveCapture::open(p->device, options);
+  if (!cap) {
+    const pcapxx::Error& e = cap.error();
+    if (e.code == pcapxx::Errc::not_found || e.sys_errno == ENODEV || e.sys_errno == ENXIO) {
+      p->set_error("No such device exists");
+      return PCAP_ERROR_NO_SUCH_DEVICE;
+    }
+    if (e.code == pcapxx::Errc::permission || e.sys_errno == EPERM || e.sys_errno == EACCES) {
+      p->set_error("Attempt to create packet socket failed - CAP_NET_RAW may be required");
+      return PCAP_ERROR_PERM_DENIED;
+    }
+    p->set_error(without_device(e.message, p->device));
+    if (e.sys_errno == ENETDOWN) return PCAP_ERROR_IFACE_NOT_UP;
+    return PCAP_ERROR;
+  }
+  p->live = std::move(*cap);
+  p->live->set_nonblocking(p->nonblock);
+  p->linktype = p->live->link_type().dlt;
+  p->snapshot = static_cast<int>(p->live->snaplen());
+  p->precision = options.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+  p->activated = true;
+  if (promiscuous_any) p->set_error("Promiscuous mode not supported on the \"any\" device");
+  if (p->tstamp_type != PCAP_TSTAMP_HOST)
+    status = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+  return status;
 }
 
-PCAPXX_CAPI void pcap_freealldevs(pcap_if_t*) {}  // pcap_findalldevs never hands out a list
-
-PCAPXX_CAPI char* pcap_lookupdev(char* errbuf) {
-  set_errbuf(errbuf, kNoLive);
-  return nullptr;
+// Whether a packet goes the way pcap_setdirection asked (PCAP_D_INOUT: all).
+bool wanted_direction(const pcap_t* p, pcapxx::Direction d) {
+  if (p->direction == PCAP_D_INOUT) return true;
+  return p->direction == PCAP_D_IN ? d != pcapxx::Direction::outbound
+                                   : d == pcapxx::Direction::outbound;
 }
 
-PCAPXX_CAPI int pcap_lookupnet(const char*, bpf_u_int32* netp, bpf_u_int32* maskp, char* errbuf) {
-  if (netp != nullptr) *netp = 0;
-  if (maskp != nullptr) *maskp = 0;
-  set_errbuf(errbuf, kNoLive);
-  return PCAP_ERROR;
+// LINUX_SLL2 chosen with pcap_set_datalink on a cooked capture: pcapxx's capture writes
+// LINUX_SLL (v1) headers, so each packet is copied with its header rewritten. Layouts from the
+// tcpdump.org link-layer header types registry (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2).
+constexpr std::size_t kSllHeader = 16;
+constexpr std::size_t kSll2Header = 20;
+
+std::span<const std::byte> to_sll2(pcap_t* p, std::span<const std::byte> sll, std::uint32_t ifindex) {
+  std::vector<std::byte>& out = p->sll2_packet;
+  out.resize(sll.size() + kSll2Header - kSllHeader);
+  const std::byte* in = sll.data();
+  std::byte* o = out.data();
+  o[0] = in[14];  // protocol
+  o[1] = in[15];
+  o[2] = o[3] = std::byte{0};  // reserved
+  for (int i = 0; i < 4; ++i) o[4 + i] = static_cast<std::byte>(ifindex >> (24 - 8 * i));
+  o[8] = in[2];    // ARPHRD type
+  o[9] = in[3];
+  o[10] = in[1];   // packet type (low byte of v1's 16-bit field)
+  o[11] = in[5];   // address length (low byte)
+  std::memcpy(o + 12, in + 6, 8);
+  std::memcpy(o + kSll2Header, in + kSllHeader, sll.size() - kSllHeader);
+  return out;
+}
+
+template <class F, class R>
+R guarded(R on_error, F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    return on_error;
+  }
+}
+
+}  // namespace
+
+int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
+  int n = 0;
+  for (;;) {
+    if (p->break_loop.exchange(false, std::memory_order_relaxed)) {
+      p->stale_live_break = true;  // LiveCapture still holds the break: its next wait ends at once
+      return PCAP_ERROR_BREAK;
+    }
+    if (p->batch_index >= p->batch.size()) {
+      if (n > 0) return n;  // one wait per call: what it delivered
+      auto got = p->live->next_batch();
+      if (!got) {
+        p->set_error(got.error().message);
+        return PCAP_ERROR;
+      }
+      if (got->status == pcapxx::BatchStatus::end) {  // pcap_breakloop woke the wait
+        if (p->stale_live_break && !p->break_loop.load(std::memory_order_relaxed)) {
+          p->stale_live_break = false;  // a break already reported: wait again
+          continue;
+        }
+        p->stale_live_break = false;
+        p->break_loop.store(false, std::memory_order_relaxed);
+        return PCAP_ERROR_BREAK;
+      }
+      if (got->status == pcapxx::BatchStatus::timeout) return 0;
+      p->batch = got->packets;
+      p->batch_index = 0;
+    }
+    const std::size_t index = p->batch_index++;
+    const pcapxx::PacketView& v = p->batch[index];
+    if (!wanted_direction(p, v.header.direction)) continue;
+    pcap_pkthdr& h = p->header;
+    h.ts.tv_sec = static_cast<time_t>(v.header.ts.seconds());
+    h.ts.tv_usec = static_cast<suseconds_t>(p->precision == PCAP_TSTAMP_PRECISION_NANO
+                                                ? v.header.ts.subsec_ns()
+                                                : v.header.ts.subsec_us());
+    h.caplen = v.header.caplen;
+    h.len = v.header.origlen;
+    const auto* data = reinterpret_cast<const unsigned char*>(v.data.data());
+    std::span<const std::byte> bytes = v.data;
+    if (p->linktype == DLT_LINUX_SLL2 && v.data.size() >= kSllHeader) [[unlikely]] {
+      auto ifindexes = p->live->batch_ifindexes();
+      bytes = to_sll2(p, v.data, index < ifindexes.size() ? ifindexes[index] : 0);
+      data = reinterpret_cast<const unsigned char*>(bytes.data());
+      h.caplen += kSll2Header - kSllHeader;
+      h.len += kSll2Header - kSllHeader;
+    }
+    if (p->has_filter) {
+      std::uint32_t keep = p->filter->run(bytes, h.len);
+      if (keep == 0) continue;
+      h.caplen = std::min(h.caplen, keep);
+    }
+    callback(user, &h, data);
+    ++n;
+    if (cnt > 0 && n >= cnt) return n;
+  }
+}
+
+// The frame goes out through pcapxx::Injector on the capture's device, opened at the first
+// pcap_inject in the calling thread's network namespace. Unlike libpcap, which sends on the
+// capture socket itself, this is a second socket: the capture sees the frames it sent as
+// outgoing packets.
+int live_inject(pcap_t* p, const void* buf, std::size_t size) {
+  if (p->device == "any") {
+    p->set_error("Sending packets isn't supported on the \"any\" device");
+    return PCAP_ERROR;
+  }
+  if (!p->injector) {
+    auto tx = pcapxx::Injector::open(p->device);
+    if (!tx) {
+      p->set_error(tx.error().message);
+      return PCAP_ERROR;
+    }
+    p->injector = std::make_unique<pcapxx::Injector>(std::move(*tx));
+  }
+  auto sent = p->injector->inject({static_cast<const std::byte*>(buf), size});
+  if (!sent) {
+    p->set_error(fmt::format("send: {}", sent.error().message));
+    return PCAP_ERROR;
+  }
+  return static_cast<int>(*sent);
+}
+
+}  // namespace pcapxx::capi
+
+using namespace pcapxx::capi;
+
+PCAPXX_CAPI pcap_t* pcap_create(const char* device, char* errbuf) {
+  pcap_t* made = guarded(static_cast<pcap_t*>(nullptr), [&]() -> pcap_t* {
+    auto p = std::make_unique<pcap>();
+    p->created = true;
+    p->device = device == nullptr ? "any" : device;
+    // libpcap's defaults: snapshot chosen at activation, block until a packet (timeout 0),
+    // 2 MiB buffer, not promiscuous, µs time stamps.
+    p->live_options.snaplen = 0;
+    p->live_options.timeout_ms = 0;
+    p->live_options.buffer_size = 2 * 1024 * 1024;
+    return p.release();
+  });
+  if (made == nullptr) set_errbuf(errbuf, "out of memory");
+  return made;
+}
+
+PCAPXX_CAPI int pcap_set_snaplen(pcap_t* p, int snaplen) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  // libpcap: a length that is not positive or above the maximum means the maximum.
+  p->live_options.snaplen = snaplen <= 0 ? 0u : static_cast<std::uint32_t>(snaplen);
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_promisc(pcap_t* p, int promisc) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  p->live_options.promiscuous = promisc != 0;
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_rfmon(pcap_t* p, int rfmon) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  p->rfmon = rfmon != 0;
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_timeout(pcap_t* p, int timeout_ms) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  p->live_options.timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_tstamp_type(pcap_t* p, int type) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  if (type < 0) return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+  // Only host time stamps (the list pcap_list_tstamp_types gives).
+  p->tstamp_type = type;
+  return type == PCAP_TSTAMP_HOST ? 0 : PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+}
+
+PCAPXX_CAPI int pcap_set_immediate_mode(pcap_t* p, int immediate) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  p->live_options.immediate = immediate != 0;
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_buffer_size(pcap_t* p, int buffer_size) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  if (buffer_size <= 0) return 0;  // libpcap ignores it
+  p->live_options.buffer_size = static_cast<std::size_t>(buffer_size);
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_tstamp_precision(pcap_t* p, int precision) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  if (precision != PCAP_TSTAMP_PRECISION_MICRO && precision != PCAP_TSTAMP_PRECISION_NANO)
+    return PCAP_ERROR_TSTAMP_PRECISION_NOTSUP;
+  p->live_options.nanosecond = precision == PCAP_TSTAMP_PRECISION_NANO;
+  p->precision = precision;
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_set_protocol_linux(pcap_t* p, int protocol) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  p->live_options.protocol = static_cast<std::uint16_t>(protocol == 0 ? 0x0003 : protocol);
+  return 0;
+}
+
+PCAPXX_CAPI int pcap_can_set_rfmon(pcap_t* p) {
+  if (p == nullptr) return PCAP_ERROR;
+  return 0;  // pcapxx has no monitor mode (libpcap answers 0 after activation too)
+}
+
+PCAPXX_CAPI int pcap_activate(pcap_t* p) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (!p->is_unactivated()) return activated_already(p);
+  return guarded(PCAP_ERROR, [&] { return activate(p); });
+}
+
+PCAPXX_CAPI pcap_t* pcap_open_live(const char* device, int snaplen, int promisc, int to_ms,
+                                   char* errbuf) {
+  pcap_t* p = pcap_create(device, errbuf);
+  if (p == nullptr) return nullptr;
+  pcap_set_snaplen(p, snaplen);
+  pcap_set_promisc(p, promisc);
+  pcap_set_timeout(p, to_ms);
+  int status = pcap_activate(p);
+  if (status < 0) {
+    const char* dev = p->device.c_str();
+    // libpcap's composition of the open_live message.
+    std::string text;
+    if (status == PCAP_ERROR)
+      text = fmt::format("{}: {}", dev, p->errbuf);
+    else if (status == PCAP_ERROR_NO_SUCH_DEVICE || status == PCAP_ERROR_PERM_DENIED ||
+             status == PCAP_ERROR_PROMISC_PERM_DENIED)
+      text = fmt::format("{}: {} ({})", dev, pcap_statustostr(status), p->errbuf);
+    else
+      text = fmt::format("{}: {}", dev, pcap_statustostr(status));
+    set_errbuf(errbuf, text);
+    pcap_close(p);
+    return nullptr;
+  }
+  if (status > 0 && errbuf != nullptr) set_errbuf(errbuf, p->errbuf);
+  return p;
 }

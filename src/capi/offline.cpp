@@ -166,7 +166,7 @@ int next_packet(pcap_t* p, pcap_pkthdr* h, const unsigned char** data) {
 
 bool passes_filter(const pcap_t* p, const pcap_pkthdr& h, const unsigned char* data) {
   if (!p->has_filter) return true;
-  return pcapxx::run_program(p->filter, {reinterpret_cast<const std::byte*>(data), h.caplen},
+  return p->filter->run({reinterpret_cast<const std::byte*>(data), h.caplen},
                              h.len) != 0;
 }
 
@@ -313,12 +313,28 @@ PCAPXX_CAPI void pcap_close(pcap_t* p) {
 
 PCAPXX_CAPI int pcap_dispatch(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) return guarded(PCAP_ERROR, [&] { return live_read(p, cnt, callback, user); });
   if (!p->reader) return not_readable(p);
   return guarded(PCAP_ERROR, [&] { return offline_read(p, cnt, callback, user); });
 }
 
 PCAPXX_CAPI int pcap_loop(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) {
+    // libpcap: read again after a timeout; stop at cnt packets (cnt <= 0: never).
+    return guarded(PCAP_ERROR, [&] {
+      for (;;) {
+        int n = live_read(p, cnt, callback, user);
+        if (n < 0) return n;
+        if (n > 0 && cnt > 0) {
+          cnt -= n;
+          if (cnt <= 0) return 0;
+        }
+      }
+    });
+  }
   if (!p->reader) return not_readable(p);
   return guarded(PCAP_ERROR, [&] {
     for (;;) {
@@ -334,6 +350,20 @@ PCAPXX_CAPI int pcap_loop(pcap_t* p, int cnt, pcap_handler callback, unsigned ch
 
 PCAPXX_CAPI int pcap_next_ex(pcap_t* p, struct pcap_pkthdr** pkt_header, const unsigned char** pkt_data) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) {
+    return guarded(PCAP_ERROR, [&] {
+      const pcap_pkthdr* h = nullptr;
+      const unsigned char* data = nullptr;
+      OneShot s{&h, &data};
+      int status = live_read(p, 1, one_shot, reinterpret_cast<unsigned char*>(&s));
+      if (status > 0) {
+        if (pkt_header != nullptr) *pkt_header = const_cast<pcap_pkthdr*>(h);
+        if (pkt_data != nullptr) *pkt_data = data;
+      }
+      return status;  // 0: the timeout expired
+    });
+  }
   if (!p->reader) return not_readable(p);
   return guarded(PCAP_ERROR, [&] {
     const pcap_pkthdr* h = nullptr;
@@ -351,6 +381,20 @@ PCAPXX_CAPI int pcap_next_ex(pcap_t* p, struct pcap_pkthdr** pkt_header, const u
 
 PCAPXX_CAPI const unsigned char* pcap_next(pcap_t* p, struct pcap_pkthdr* h) {
   if (p == nullptr || h == nullptr) return nullptr;
+  if (p->is_unactivated()) {
+    not_activated(p);
+    return nullptr;
+  }
+  if (p->is_live()) {
+    return guarded(static_cast<const unsigned char*>(nullptr), [&]() -> const unsigned char* {
+      const pcap_pkthdr* got = nullptr;
+      const unsigned char* data = nullptr;
+      OneShot s{&got, &data};
+      if (live_read(p, 1, one_shot, reinterpret_cast<unsigned char*>(&s)) <= 0) return nullptr;
+      *h = *got;
+      return data;
+    });
+  }
   if (!p->reader) {
     not_readable(p);
     return nullptr;
@@ -366,5 +410,7 @@ PCAPXX_CAPI const unsigned char* pcap_next(pcap_t* p, struct pcap_pkthdr* h) {
 }
 
 PCAPXX_CAPI void pcap_breakloop(pcap_t* p) {
-  if (p != nullptr) p->break_loop.store(true, std::memory_order_relaxed);
+  if (p == nullptr) return;
+  p->break_loop.store(true, std::memory_order_relaxed);
+  if (p->is_live()) p->live->break_loop();  // wakes a wait in progress
 }

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -14,37 +15,70 @@ using pcapxx::capi::set_errbuf;
 
 namespace {
 
-// libpcap's message for a setting changed after activation; every savefile handle is active.
-int activated(pcap_t* p) {
-  p->set_error("can't perform  operation on activated capture");
-  return PCAP_ERROR_ACTIVATED;
+using pcapxx::capi::not_activated;
+
+// The DLTs a live device offers, as libpcap on Linux: Ethernet devices also DOCSIS (the same
+// frames), cooked captures ("any") also LINUX_SLL2 (live.cpp rewrites the header); every
+// other device its own link type.
+std::vector<int> live_datalinks(const pcap_t* p) {
+  int own = p->live->link_type().dlt;
+  if (own == DLT_EN10MB) return {DLT_EN10MB, DLT_DOCSIS};
+  if (own == DLT_LINUX_SLL) return {DLT_LINUX_SLL, DLT_LINUX_SLL2};
+  return {own};
 }
 
 }  // namespace
 
-PCAPXX_CAPI int pcap_datalink(pcap_t* p) { return p == nullptr ? PCAP_ERROR : p->linktype; }
+PCAPXX_CAPI int pcap_datalink(pcap_t* p) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return PCAP_ERROR_NOT_ACTIVATED;
+  return p->linktype;
+}
 
 PCAPXX_CAPI int pcap_datalink_ext(pcap_t* p) {
-  return p == nullptr ? PCAP_ERROR : static_cast<int>(p->linktype_ext);
+  if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return PCAP_ERROR_NOT_ACTIVATED;
+  return static_cast<int>(p->linktype_ext);
 }
 
 PCAPXX_CAPI int pcap_list_datalinks(pcap_t* p, int** dlt_buf) {
   if (p == nullptr || dlt_buf == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
   // A savefile (or dead handle) has exactly its own link type.
-  *dlt_buf = static_cast<int*>(std::malloc(sizeof(int)));
-  if (*dlt_buf == nullptr) {
+  std::vector<int> dlts;
+  try {
+    dlts = p->is_live() ? live_datalinks(p) : std::vector<int>{p->linktype};
+  } catch (...) {
+    dlts.clear();
+  }
+  *dlt_buf = static_cast<int*>(std::malloc(sizeof(int) * std::max<std::size_t>(1, dlts.size())));
+  if (*dlt_buf == nullptr || dlts.empty()) {
+    std::free(*dlt_buf);
+    *dlt_buf = nullptr;
     p->set_error("malloc: out of memory");
     return PCAP_ERROR;
   }
-  **dlt_buf = p->linktype;
-  return 1;
+  std::copy(dlts.begin(), dlts.end(), *dlt_buf);
+  return static_cast<int>(dlts.size());
 }
 
 PCAPXX_CAPI void pcap_free_datalinks(int* dlt_list) { std::free(dlt_list); }
 
 PCAPXX_CAPI int pcap_set_datalink(pcap_t* p, int dlt) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
   if (dlt >= 0 && dlt == p->linktype) return 0;
+  if (p->is_live()) {
+    try {
+      for (int d : live_datalinks(p)) {
+        if (d == dlt) {
+          p->linktype = dlt;
+          return 0;
+        }
+      }
+    } catch (...) {
+    }
+  }
   const char* name = pcap_datalink_val_to_name(dlt);
   if (name != nullptr)
     p->set_error(fmt::format("{} is not one of the DLTs supported by this device", name));
@@ -53,13 +87,19 @@ PCAPXX_CAPI int pcap_set_datalink(pcap_t* p, int dlt) {
   return PCAP_ERROR;
 }
 
-PCAPXX_CAPI int pcap_snapshot(pcap_t* p) { return p == nullptr ? PCAP_ERROR : p->snapshot; }
+PCAPXX_CAPI int pcap_snapshot(pcap_t* p) {
+  if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return PCAP_ERROR_NOT_ACTIVATED;
+  return p->snapshot;
+}
 PCAPXX_CAPI int pcap_is_swapped(pcap_t* p) { return p == nullptr ? PCAP_ERROR : p->swapped ? 1 : 0; }
 PCAPXX_CAPI int pcap_major_version(pcap_t* p) { return p == nullptr ? PCAP_ERROR : p->version_major; }
 PCAPXX_CAPI int pcap_minor_version(pcap_t* p) { return p == nullptr ? PCAP_ERROR : p->version_minor; }
 
 PCAPXX_CAPI int pcap_bufsize(pcap_t* p) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return PCAP_ERROR_NOT_ACTIVATED;
+  if (p->is_live()) return p->snapshot;
   // libpcap starts a savefile's record buffer at min(snapshot, 2048); ours is shared and larger.
   if (!p->reader) return 0;
   return std::min(p->snapshot, 2048);
@@ -68,10 +108,16 @@ PCAPXX_CAPI int pcap_bufsize(pcap_t* p) {
 PCAPXX_CAPI FILE* pcap_file(pcap_t* p) { return p == nullptr ? nullptr : p->rfile; }
 
 // libpcap keeps no capture descriptor for a savefile: pcap_fileno is -1 (see pcap_file).
-PCAPXX_CAPI int pcap_fileno(pcap_t* p) { return p == nullptr ? PCAP_ERROR : -1; }
+// A live handle's is its packet socket.
+PCAPXX_CAPI int pcap_fileno(pcap_t* p) {
+  if (p == nullptr) return PCAP_ERROR;
+  return p->is_live() ? p->live->selectable_fd() : -1;
+}
 
 PCAPXX_CAPI int pcap_get_selectable_fd(pcap_t* p) {
-  if (p == nullptr || p->rfile == nullptr) return -1;
+  if (p == nullptr) return -1;
+  if (p->is_live()) return p->live->selectable_fd();
+  if (p->rfile == nullptr) return -1;
   return ::fileno(p->rfile);
 }
 
@@ -88,13 +134,28 @@ PCAPXX_CAPI void pcap_perror(pcap_t* p, const char* prefix) {
 
 PCAPXX_CAPI int pcap_stats(pcap_t* p, struct pcap_stat* ps) {
   if (p == nullptr || ps == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) {
+    pcapxx::CaptureStats st = p->live->stats();
+    // libpcap's counters are 32 bits wide and wrap.
+    ps->ps_recv = static_cast<u_int>(st.received);
+    ps->ps_drop = static_cast<u_int>(st.dropped);
+    ps->ps_ifdrop = static_cast<u_int>(st.if_dropped);
+    return 0;
+  }
   p->set_error(p->reader ? "Statistics aren't available from savefiles"
                          : "Statistics aren't available from a pcap_open_dead pcap_t");
   return PCAP_ERROR;
 }
 
-PCAPXX_CAPI int pcap_setnonblock(pcap_t* p, int, char* errbuf) {
+PCAPXX_CAPI int pcap_setnonblock(pcap_t* p, int nonblock, char* errbuf) {
   if (p == nullptr) return PCAP_ERROR;
+  // Before activation the setting is kept and applied by pcap_activate (libpcap 1.10).
+  if (p->created) {
+    p->nonblock = nonblock != 0;
+    if (p->is_live()) p->live->set_nonblocking(p->nonblock);
+    return 0;
+  }
   set_errbuf(errbuf, p->reader ? "Savefiles cannot be put into non-blocking mode"
                                : "A pcap_open_dead pcap_t does not have a non-blocking mode setting");
   return PCAP_ERROR;
@@ -102,20 +163,33 @@ PCAPXX_CAPI int pcap_setnonblock(pcap_t* p, int, char* errbuf) {
 
 PCAPXX_CAPI int pcap_getnonblock(pcap_t* p, char* errbuf) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->created) return p->nonblock ? 1 : 0;
   if (p->reader) return 0;
   set_errbuf(errbuf, "A pcap_open_dead pcap_t does not have a non-blocking mode setting");
   return PCAP_ERROR;
 }
 
-PCAPXX_CAPI int pcap_setdirection(pcap_t* p, pcap_direction_t) {
+PCAPXX_CAPI int pcap_setdirection(pcap_t* p, pcap_direction_t d) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) {
+    if (d != PCAP_D_INOUT && d != PCAP_D_IN && d != PCAP_D_OUT) {
+      p->set_error(fmt::format("Invalid direction {}", static_cast<int>(d)));
+      return PCAP_ERROR;
+    }
+    p->direction = d;
+    return 0;
+  }
   p->set_error(p->reader ? "Setting direction is not supported on savefiles"
                          : "Setting direction is not supported on a pcap_open_dead pcap_t");
   return PCAP_ERROR;
 }
 
-PCAPXX_CAPI int pcap_inject(pcap_t* p, const void*, size_t) {
+PCAPXX_CAPI int pcap_inject(pcap_t* p, const void* buf, size_t size) {
   if (p == nullptr) return PCAP_ERROR;
+  if (p->is_unactivated()) return not_activated(p);
+  if (p->is_live()) return pcapxx::capi::live_inject(p, buf, size);
   p->set_error(p->reader ? "Sending packets isn't supported on savefiles"
                          : "Packets can't be sent on a pcap_open_dead pcap_t");
   return PCAP_ERROR;
@@ -132,19 +206,6 @@ PCAPXX_CAPI int pcap_sendpacket(pcap_t* p, const unsigned char* buf, int size) {
 PCAPXX_CAPI int pcap_get_tstamp_precision(pcap_t* p) {
   return p == nullptr ? PCAP_ERROR : p->precision;
 }
-
-// Settings of pcap_create handles: a savefile or dead handle counts as activated.
-PCAPXX_CAPI int pcap_set_snaplen(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_promisc(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_rfmon(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_timeout(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_tstamp_type(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_immediate_mode(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_buffer_size(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_tstamp_precision(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_set_protocol_linux(pcap_t* p, int) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_activate(pcap_t* p) { return p == nullptr ? PCAP_ERROR : activated(p); }
-PCAPXX_CAPI int pcap_can_set_rfmon(pcap_t* p) { return p == nullptr ? PCAP_ERROR : 0; }
 
 PCAPXX_CAPI int pcap_list_tstamp_types(pcap_t* p, int** tstamp_typesp) {
   if (p == nullptr || tstamp_typesp == nullptr) return PCAP_ERROR;

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/run.hpp"
+#include "diff/capi/through_ours.hpp"
 
 namespace pcapxx {
 namespace {
@@ -72,7 +73,7 @@ TEST(CapiHeaders, ProgramWrittenAgainstTheDocumentationCompilesAndLinks) {
 TEST(CapiApi, NamesStatusTextsDeadHandlesAndBpfListingsMatchLibpcap) {
   ASSERT_EQ(probes().error, "");
   std::string capture = PCAPXX_SHARED_CAPTURES "/ppp/Dns.pcap";
-  auto ours = run({probes().ours, "-names", "/tmp/unused", capture});
+  auto ours = test::run_on(true, {probes().ours, "-names", "/tmp/unused", capture});
   auto oracle = run({probes().oracle, "-names", "/tmp/unused", capture});
   ASSERT_EQ(ours.status, 0) << ours.err;
   ASSERT_EQ(oracle.status, 0) << oracle.err;
@@ -86,7 +87,7 @@ TEST_P(CapiPerCapture, ProbeOutputMatchesLibpcap) {
   ASSERT_EQ(probes().error, "");
   std::string name = test::capture_name(GetParam());
   std::string prefix = fmt::format("/tmp/pcapxx-capi-dump-{}", getpid());
-  auto ours = run({probes().ours, GetParam().string(), prefix + "-ours"});
+  auto ours = test::run_on(true, {probes().ours, GetParam().string(), prefix + "-ours"});
   auto oracle = run({probes().oracle, GetParam().string(), prefix + "-oracle"});
   ASSERT_EQ(ours.status, 0) << name << ": " << ours.err;
   ASSERT_EQ(oracle.status, 0) << name << ": " << oracle.err;

@@ -1,0 +1,9 @@
+# Sanitizer builds: programs run on our ASan-instrumented libpcap.so.0.8 need the ASan runtime
+# preloaded (see tests/diff/capi/through_ours.hpp).
+if(PCAPXX_ASAN_RUNTIME)
+  target_compile_definitions(${_name} PRIVATE PCAPXX_ASAN_RUNTIME="${PCAPXX_ASAN_RUNTIME}")
+endif()
+# The filter differential parses tcpdump's listings and runs them on our interpreter.
+if(TARGET pcapxx_filter)
+  target_link_libraries(${_name} PRIVATE pcapxx_filter)
+endif()

@@ -1,0 +1,128 @@
+// Test support for the live C ABI tests: programs run inside a network namespace on our
+// libpcap.so.0.8 or on Debian's, in the foreground or in the background (a capture that waits
+// for frames the test then sends).
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/run.hpp"
+#include "diff/capi/through_ours.hpp"
+#include "live/netns.hpp"
+
+namespace pcapxx::test {
+
+/// Which library a program runs on.
+inline const char* side(bool ours) { return ours ? "pcapxx" : "libpcap"; }
+
+/// A scratch directory for one test process, removed at exit of the object.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(fmt::format("/tmp/pcapxx-live-capi-{}-{}", ::getpid(), counter()++)) {
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] std::string file(std::string_view name) const { return fmt::format("{}/{}", path_, name); }
+
+ private:
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+  std::string path_;
+};
+
+/// Runs a shell command inside a namespace with our library or Debian's; collects the result.
+inline RunResult run_in(const Netns& ns, bool ours, const std::string& command) {
+  return run({"sh", "-c", ns.exec_command(lib_env_text(ours) + command)});
+}
+
+/// A program started in the background inside a namespace; its standard output and error go
+/// to files. The destructor kills it if it is still running (a failed test must not leave
+/// it behind).
+class Background {
+ public:
+  Background(const Netns& ns, bool ours, const std::string& command, const ScratchDir& dir,
+             std::string_view tag)
+      : out_(dir.file(fmt::format("{}.out", tag))), err_(dir.file(fmt::format("{}.err", tag))) {
+    std::string line = fmt::format("exec {} >{} 2>{}", ns.exec_command(lib_env_text(ours) + command), out_, err_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0 && !done_) {
+      ::kill(-pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  /// Waits until standard error (or output) contains `text`, at most `limit`; false otherwise.
+  bool wait_for(std::string_view text, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (slurp(err_).find(text) != std::string::npos || slurp(out_).find(text) != std::string::npos)
+        return true;
+      if (finished()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  /// Waits for the program to end, at most `limit` (then kills it); its result.
+  RunResult finish(std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (!finished() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!done_) {
+      ::kill(-pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      done_ = true;
+      status_ = 128 + SIGKILL;
+    }
+    return RunResult{status_, slurp(out_), slurp(err_)};
+  }
+
+  /// Whether the program has ended.
+  bool done() { return finished(); }
+
+  /// Sends a signal to the program's process group (SIGINT ends a capture cleanly).
+  void signal(int sig) const { ::kill(-pid_, sig); }
+
+ private:
+  bool finished() {
+    if (done_) return true;
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      done_ = true;
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    return done_;
+  }
+  std::string out_;
+  std::string err_;
+  pid_t pid_ = -1;
+  bool done_ = false;
+  int status_ = -1;
+};
+
+}  // namespace pcapxx::test

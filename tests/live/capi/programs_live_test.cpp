@@ -1,0 +1,184 @@
+// Live capture through libpcap programs other than tcpdump: a C program written against the
+// documented API (data/live_flow.c, built against our headers and against Debian's libpcap),
+// nping (nmap's libpcap-based prober) and Scapy with conf.use_pcap (sniff and sendp through
+// libpcap via ctypes). Each runs on our library and on Debian's; both must give the expected
+// packets, and the C program must print the same on both.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "live/capi/clients.hpp"
+#include "live/capture/frames.hpp"
+
+namespace pcapxx {
+namespace {
+
+using test::Background;
+using test::RunResult;
+using test::ScratchDir;
+using test::VethPair;
+
+const std::string kFlowSource = PCAPXX_SOURCE_DIR "/tests/live/capi/data/live_flow.c";
+
+std::string show(const RunResult& r) {
+  return fmt::format("exit {}\n--- stderr\n{}--- stdout\n{}", r.status, r.err, r.out.substr(0, 4000));
+}
+
+struct FlowPrograms {
+  std::string ours;
+  std::string oracle;
+  std::string error;
+};
+
+// live_flow built once against our headers and library, once against Debian's.
+const FlowPrograms& flow_programs() {
+  static const FlowPrograms f = [] {
+    FlowPrograms r;
+    std::string dir = fmt::format("/tmp/pcapxx-live-flow-{}", getpid());
+    std::filesystem::create_directories(dir);
+    r.ours = dir + "/flow_ours";
+    r.oracle = dir + "/flow_oracle";
+    const std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror",
+                                            // pcap_lookupdev is deprecated in libpcap's header
+                                            "-Wno-deprecated-declarations", "-o"};
+    auto ours = flags;
+    ours.insert(ours.end(), {r.ours, "-I" PCAPXX_SOURCE_DIR "/include", kFlowSource, "-L" + test::kOurLibDir,
+                             "-lpcap", "-Wl,-rpath," + test::kOurLibDir});
+    auto built = test::run(ours);
+    if (built.status != 0) r.error = "against pcapxx: " + built.err;
+    auto oracle = flags;
+    oracle.insert(oracle.end(), {r.oracle, kFlowSource, test::kOracleLibpcap});
+    built = test::run(oracle);
+    if (built.status != 0) r.error += "against Debian's libpcap: " + built.err;
+    return r;
+  }();
+  return f;
+}
+
+TEST(CProgramLive, ApiFlowGivesTheSameResultsOnBothLibraries) {
+  ASSERT_EQ(flow_programs().error, "");
+  VethPair link;
+  link.capture_ns().ip(fmt::format("addr add 10.66.0.1/24 dev {}", link.capture_if()));
+  ScratchDir dir;
+  Background ours(link.capture_ns(), true, flow_programs().ours + " flow 5", dir, "ours");
+  Background theirs(link.capture_ns(), false, flow_programs().oracle + " flow 5", dir, "theirs");
+  ASSERT_TRUE(ours.wait_for("ready") && theirs.wait_for("ready")) << show(ours.finish()) << show(theirs.finish());
+  {
+    test::FrameSender tx(link.peer_ns(), link.peer_if());
+    // Rejected by the filter: another type, and sequence numbers of 1000 and more.
+    for (std::uint32_t i = 0; i < 3; ++i)
+      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kOtherEthertype, 200, i));
+    for (std::uint32_t i = 0; i < 3; ++i)
+      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kTestEthertype, 200, 5000 + i));
+    for (std::uint32_t i = 0; i < 7; ++i)
+      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kTestEthertype, 200, 10 + i));
+  }
+  auto a = ours.finish();
+  auto b = theirs.finish();
+  ASSERT_EQ(b.status, 0) << show(b);
+  EXPECT_EQ(a.status, 0) << show(a);
+  EXPECT_NE(b.out.find("lookupdev: the veth\n"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("lookupnet: 10.66.0.0/255.255.255.0\n"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("packet 5: caplen 96 len 200 type 88b5 seq 14\n"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("loop returned 0 after 5 packets\n"), std::string::npos) << b.out;
+  EXPECT_EQ(a.out, b.out) << "=== libpcap\n" << show(b) << "=== pcapxx\n" << show(a);
+}
+
+TEST(CProgramLive, MisuseGivesLibpcapsStatusesAndNeverCrashes) {
+  ASSERT_EQ(flow_programs().error, "");
+  VethPair link;
+  auto a = test::run_in(link.capture_ns(), true, flow_programs().ours + " misuse " + link.capture_if());
+  auto b = test::run_in(link.capture_ns(), false, flow_programs().oracle + " misuse " + link.capture_if());
+  ASSERT_EQ(b.status, 0) << show(b);
+  EXPECT_EQ(a.status, 0) << show(a);
+  EXPECT_NE(b.out.find("activate again"), std::string::npos) << b.out;
+  EXPECT_EQ(a.out, b.out) << "=== libpcap\n" << show(b) << "=== pcapxx\n" << show(a);
+}
+
+// nping sends its probes itself and sniffs the replies with libpcap: every echo must be seen.
+TEST(NpingLive, SeesEveryReplyThroughOurLibrary) {
+  VethPair link;
+  link.capture_ns().ip(fmt::format("addr add 10.66.0.1/24 dev {}", link.capture_if()));
+  link.peer_ns().ip(fmt::format("addr add 10.66.0.2/24 dev {}", link.peer_if()));
+  for (bool ours : {false, true}) {
+    auto r = test::run_in(link.capture_ns(), ours,
+                          fmt::format("nping --icmp -c 3 --delay 100ms -e {} 10.66.0.2", link.capture_if()));
+    SCOPED_TRACE(test::side(ours));
+    ASSERT_EQ(r.status, 0) << show(r);
+    std::regex replies(R"(RCVD \([0-9.]+s\) ICMP \[10\.66\.0\.2 > 10\.66\.0\.1 Echo reply)");
+    auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), replies), std::sregex_iterator());
+    EXPECT_EQ(n, 3) << show(r);
+    EXPECT_NE(r.out.find("Rcvd: 3 (84B) | Lost: 0"), std::string::npos) << show(r);
+  }
+}
+
+// Scapy with conf.use_pcap: one process sniffs (pcap_open_live, pcap_setfilter, pcap_next_ex),
+// the other sends with sendp (pcap_inject). Both print what they did; the sniffer also says
+// which libpcap it loaded.
+const char* kScapySniff = R"(
+import sys
+from scapy.config import conf
+conf.use_pcap = True
+from scapy.all import AsyncSniffer, raw
+s = AsyncSniffer(iface=sys.argv[1], filter="ether proto 0x88b5", count=4, timeout=20)
+s.start()
+import time
+time.sleep(1.5)
+print("ready", file=sys.stderr, flush=True)
+s.join()
+maps = open("/proc/self/maps").read()
+print("pcapxx" if "/lib/libpcap.so.0.8" in maps and "x86_64-linux-gnu/libpcap" not in maps else "debian")
+for p in s.results:
+    b = raw(p)
+    print(len(b), b[12:14].hex(), b[14:18].hex())
+)";
+
+const char* kScapySend = R"(
+import sys
+from scapy.config import conf
+conf.use_pcap = True
+from scapy.all import Ether, Raw, sendp
+for i in range(4):
+    sendp(Ether(dst="02:99:00:00:00:01", src="02:99:00:00:00:02", type=0x88b5) / Raw(bytes([0, 0, 0, i]) + bytes(60)),
+          iface=sys.argv[1], verbose=False)
+print("sent")
+)";
+
+TEST(ScapyLive, SniffAndSendpThroughOurLibrary) {
+  ScratchDir dir;
+  std::string sniff = dir.file("sniff.py");
+  std::string send = dir.file("send.py");
+  {
+    std::FILE* f = std::fopen(sniff.c_str(), "w");
+    std::fputs(kScapySniff, f);
+    std::fclose(f);
+    f = std::fopen(send.c_str(), "w");
+    std::fputs(kScapySend, f);
+    std::fclose(f);
+  }
+  for (bool ours : {false, true}) {
+    SCOPED_TRACE(test::side(ours));
+    VethPair link;
+    Background sniffer(link.capture_ns(), ours, fmt::format("/usr/bin/python3 {} {}", sniff, link.capture_if()),
+                       dir, ours ? "sniff-ours" : "sniff-theirs");
+    ASSERT_TRUE(sniffer.wait_for("ready")) << show(sniffer.finish());
+    auto sent = test::run_in(link.peer_ns(), ours, fmt::format("/usr/bin/python3 {} {}", send, link.peer_if()));
+    EXPECT_EQ(sent.status, 0) << show(sent);
+    auto r = sniffer.finish();
+    ASSERT_EQ(r.status, 0) << show(r);
+    std::string expect = std::string(ours ? "pcapxx" : "debian") +
+                         "\n78 88b5 00000000\n78 88b5 00000001\n78 88b5 00000002\n78 88b5 00000003\n";
+    EXPECT_EQ(r.out, expect) << show(r);
+  }
+}
+
+}  // namespace
+}  // namespace pcapxx
