@@ -4,3 +4,8 @@ if(PCAPXX_SANITIZE OR PCAPXX_FUZZ)
   add_compile_options(${_san})
   add_link_options(${_san})
 endif()
+
+# The sanitizer pass is built optimized (RelWithDebInfo) to keep CI short, with assertions kept.
+if(PCAPXX_SANITIZE)
+  add_compile_options(-UNDEBUG)
+endif()

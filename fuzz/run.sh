@@ -22,8 +22,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pcapxx-fuzz.XXXXXX")
 echo "run.sh: work directory $work"
 "$here/seed_corpus.sh" "$work/seeds" >/dev/null || exit 2
 
-status=0
-for t in "${targets[@]}"; do
+# One target: fuzz, then record the exit status and the summary in the target's folder.
+fuzz_one() {
+  local t=$1 name corpus artifacts dict=() parallel=()
   name=$(basename "$t")
   corpus="$work/$name/corpus"
   artifacts="$work/$name/artifacts"
@@ -31,17 +32,36 @@ for t in "${targets[@]}"; do
   cp -f "$work/seeds"/* "$corpus"/
   # Targets whose input is not a capture keep their own seeds in fuzz/seeds/NAME/.
   if [[ -d $here/seeds/$name ]]; then cp -f "$here/seeds/$name"/* "$corpus"/; fi
-  dict=()
   [[ -f $here/${name%_fuzz}.dict ]] && dict=(-dict="$here/${name%_fuzz}.dict")
-  parallel=()
   ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
-  echo "run.sh: $name for ${seconds}s"
   # From inside the work directory: with -jobs libFuzzer writes fuzz-N.log into the cwd.
   (cd "$work/$name" &&
    "$t" "$corpus" "${dict[@]}" "${parallel[@]}" -max_total_time="$seconds" -max_len=65536 \
         -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 -artifact_prefix="$artifacts/" \
         >"$work/$name/log" 2>&1)
-  rc=$?
+  echo $? >"$work/$name/rc"
+}
+
+# Targets run side by side, one per core (PCAPXX_FUZZ_TARGETS_AT_ONCE), each for the full time.
+at_once=${PCAPXX_FUZZ_TARGETS_AT_ONCE:-$(nproc)}
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= at_once)); then
+    wait -n
+    running=$((running - 1))
+  fi
+  echo "run.sh: $(basename "$t") for ${seconds}s"
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+
+status=0
+for t in "${targets[@]}"; do
+  name=$(basename "$t")
+  artifacts="$work/$name/artifacts"
+  rc=$(cat "$work/$name/rc" 2>/dev/null || echo 99)
+  echo "--- $name"
   tail -n 8 "$work/$name/log"
   found=("$artifacts"/*)
   if ((rc != 0 || ${#found[@]} > 0)); then

@@ -50,7 +50,8 @@ class ByteOutput {
   /// Every referenced byte must stay valid until end_gather() returns.
   Result<void> gather_copy(std::span<const std::byte> bytes) {
     if (bytes.size() <= cap_ - used_) [[likely]] {
-      std::memcpy(buf_.get() + used_, bytes.data(), bytes.size());
+      // An empty packet may come with a null data pointer, which memcpy must not see.
+      if (!bytes.empty()) std::memcpy(buf_.get() + used_, bytes.data(), bytes.size());
       used_ += bytes.size();
       return {};
     }
