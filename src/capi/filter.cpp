@@ -114,6 +114,7 @@ PCAPXX_CAPI int pcap_compile(pcap_t* p, struct bpf_program* fp, const char* str,
     options.target = p->is_live() ? pcapxx::FilterTarget::linux_live
                      : p->reader  ? pcapxx::FilterTarget::savefile
                                   : pcapxx::FilterTarget::dead;
+    options.savefile_swapped = p->reader && p->swapped;  // DLT_NULL's family word keeps the file's order
     auto program = pcapxx::compile_filter(expr, pcapxx::LinkType{p->linktype}, options);
     if (!program) {
       p->set_error(compile_error_text(program.error()));

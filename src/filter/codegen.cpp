@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -110,13 +111,23 @@ class Gen {
       case 228: return graph_.konst(ethertype == kEtherIp);
       case 229: return graph_.konst(ethertype == kEtherIp6);
       case 0: case 108: {
-        // The address family word: host byte order for NULL, network order for LOOP.
-        std::uint32_t af;
-        if (ethertype == kEtherIp) af = AF_INET;
-        else if (ethertype == kEtherIp6) af = AF_INET6;
+        // The address family word: host byte order for NULL, network order for LOOP. IPv6 has
+        // no single value: in a savefile libpcap accepts all three BSD ones (24 NetBSD/OpenBSD,
+        // 28 FreeBSD, 30 Darwin), elsewhere the host's AF_INET6. A NULL word in a savefile of
+        // the other byte order is tested in the file's order (libpcap swaps the constant).
+        std::vector<std::uint32_t> afs;
+        if (ethertype == kEtherIp) afs = {AF_INET};
+        else if (ethertype == kEtherIp6 && opt_.target == FilterTarget::savefile) afs = {30, 24, 28};
+        else if (ethertype == kEtherIp6) afs = {AF_INET6};
         else return graph_.konst(false);
-        if (opt_.link.dlt == 0) af = ntohl(af) == af ? af : __builtin_bswap32(af);
-        return load_test(kW, 0, kJeq, af);
+        std::optional<Cond> any;
+        for (std::uint32_t af : afs) {
+          if (opt_.link.dlt == 0 && !(opt_.target == FilterTarget::savefile && opt_.savefile_swapped))
+            af = ntohl(af) == af ? af : __builtin_bswap32(af);
+          Cond one = load_test(kW, 0, kJeq, af);
+          any = any ? graph_.either(*any, one) : one;
+        }
+        return *any;
       }
       default: return graph_.konst(false);
     }
@@ -801,9 +812,12 @@ class Gen {
   // ---- protocol numbers
   std::optional<std::uint32_t> ip_protocol_number(const Id& id) {
     if (id.type == Id::Type::number) return id.value;
+    // libpcap asks getprotobyname only: `\icmp6`, `\carp` and `\igrp` are unknown names (the
+    // /etc/protocols of netbase says ipv6-icmp and has no carp or igrp). These are netbase's
+    // names, for hosts without the file.
     static constexpr std::pair<std::string_view, std::uint32_t> kNames[] = {
-        {"icmp", 1}, {"igmp", 2}, {"tcp", 6}, {"igrp", 9}, {"udp", 17}, {"ah", 51}, {"esp", 50},
-        {"icmp6", 58}, {"pim", 103}, {"vrrp", 112}, {"carp", 112}, {"sctp", 132}};
+        {"icmp", 1}, {"igmp", 2}, {"tcp", 6}, {"udp", 17}, {"ah", 51}, {"esp", 50},
+        {"ipv6-icmp", 58}, {"pim", 103}, {"vrrp", 112}, {"sctp", 132}};
     for (auto [n, v] : kNames)
       if (id.text == n) return v;
     if (protoent* p = ::getprotobyname(id.text.c_str())) return static_cast<std::uint32_t>(p->p_proto);

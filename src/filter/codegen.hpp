@@ -18,6 +18,7 @@ struct CodegenOptions {
   std::uint32_t netmask = 0;
   bool optimize = true;
   FilterTarget target = FilterTarget::dead;
+  bool savefile_swapped = false;
 };
 
 /// Generates the program for `expr` (nullptr: accept everything).

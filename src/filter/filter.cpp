@@ -12,14 +12,19 @@ namespace pcapxx {
 
 Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, std::uint32_t snaplen,
                                   std::uint32_t netmask, bool optimize) {
-  return compile_filter(expr, link, FilterOptions{snaplen, netmask, optimize, FilterTarget::dead});
+  FilterOptions options;
+  options.snaplen = snaplen;
+  options.netmask = netmask;
+  options.optimize = optimize;
+  return compile_filter(expr, link, options);
 }
 
 Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, const FilterOptions& options) {
   auto tree = filter::parse(expr);
   if (!tree) return std::unexpected(tree.error());
   auto program = filter::generate(
-      tree->get(), filter::CodegenOptions{link, options.snaplen, options.netmask, options.optimize, options.target});
+      tree->get(), filter::CodegenOptions{link, options.snaplen, options.netmask, options.optimize, options.target,
+                                    options.savefile_swapped});
   if (!program) return program;
   // The generator only emits kernel-valid programs, except that protochain loops backward as
   // libpcap's does; a failure here is a bug worth reporting.
@@ -34,12 +39,16 @@ Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, const Fi
 Result<Filter> Filter::compile(std::string_view expr, LinkType link, const FilterOptions& options) {
   auto program = compile_filter(expr, link, options);
   if (!program) return std::unexpected(program.error());
-  return Filter(std::move(*program), std::string(expr));
+  // protochain loops backward (userland rules); everything else passes the kernel's.
+  auto runner = BpfRunner::create(std::move(*program), BpfRules::libpcap, options.engine);
+  if (!runner) return std::unexpected(runner.error());
+  return Filter(std::move(*runner), std::string(expr));
 }
 
-Result<Filter> Filter::from_program(BpfProgram program, BpfRules rules) {
-  if (auto valid = validate_program(program, rules); !valid) return std::unexpected(valid.error());
-  return Filter(std::move(program), std::string());
+Result<Filter> Filter::from_program(BpfProgram program, BpfRules rules, BpfEngineChoice engine) {
+  auto runner = BpfRunner::create(std::move(program), rules, engine);
+  if (!runner) return std::unexpected(runner.error());
+  return Filter(std::move(*runner), std::string());
 }
 
 }  // namespace pcapxx

@@ -1,9 +1,12 @@
 #include "filter/graph.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <iterator>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -44,6 +47,16 @@ std::optional<bool> implied(std::uint16_t op1, std::uint32_t k1, bool r1, std::u
       if (op2 == kJgt && k2 + 1ull >= k1) return false;
     }
   }
+  return std::nullopt;
+}
+
+// What libpcap's optimizer concludes (optimize.c fold_edge): an identical test gives the same
+// outcome, and after `jeq #k1` was true a `jeq #k2` is k1 == k2. Used only to decide, as
+// libpcap does, whether an expression "rejects all packets".
+std::optional<bool> implied_as_libpcap(std::uint16_t op1, std::uint32_t k1, bool r1, std::uint16_t op2,
+                                       std::uint32_t k2) {
+  if (op1 == op2 && k1 == k2) return r1;
+  if (op1 == kJeq && op2 == kJeq && r1) return k1 == k2;
   return std::nullopt;
 }
 
@@ -186,7 +199,9 @@ void Graph::thread_jumps(int& entry) {
         for (const Fact& f : facts) {
           const Block& src = blocks_[static_cast<std::size_t>(f.canon)];
           if (insn_src(src.jcode) != kK || src.stmts != c.stmts) continue;
-          known = implied(insn_op(src.jcode), src.k, f.outcome, insn_op(c.jcode), c.k);
+          known = libpcap_strength_
+                      ? implied_as_libpcap(insn_op(src.jcode), src.k, f.outcome, insn_op(c.jcode), c.k)
+                      : implied(insn_op(src.jcode), src.k, f.outcome, insn_op(c.jcode), c.k);
           if (known) break;
         }
       }
@@ -303,20 +318,127 @@ void Graph::merge_tails(int& entry) {
   entry = through(entry);
 }
 
-// A block whose every predecessor ran the same statements finds their results still in A and
-// X (jumps change neither), so it only jumps. Two such blocks with the same test and targets
-// are then the same code whatever their statements were (`ldb [23]; jeq #51` and `ldb [54];
-// jeq #51` share `jeq #51`): merge them, children first. A merged block is entered from
-// predecessors that each left the value its own test expected.
+namespace {
+
+constexpr int kUnknown = -1;
+
+// Value numbering: what A, X and each scratch cell hold, as numbers of values. Equal numbers
+// are equal values on every packet: a value is named by the instruction that computed it and
+// the values it read, and blocks compute from the packet alone, so a load of the same bytes
+// gives the same value wherever it runs.
+struct Registers {
+  int a = kUnknown, x = kUnknown;
+  std::array<int, kMemWords> mem{kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown,
+                                 kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown, kUnknown};
+
+  void meet(const Registers& o) {
+    if (a != o.a) a = kUnknown;
+    if (x != o.x) x = kUnknown;
+    for (std::size_t i = 0; i < mem.size(); ++i)
+      if (mem[i] != o.mem[i]) mem[i] = kUnknown;
+  }
+};
+
+class ValueNumbers {
+ public:
+  // The number of the value `in` computes from inputs numbered `a` and `x` (kUnknown when an
+  // input it reads is unknown).
+  int of(const BpfInsn& in, int a, int x) {
+    std::uint16_t cls = insn_class(in.code);
+    bool reads_a = cls == kAlu || cls == kSt || in.code == (kMisc | kTax);
+    bool reads_x = (cls == kAlu && insn_src(in.code) == kX) ||
+                   ((cls == kLd || cls == kLdx) && insn_mode(in.code) == kInd) || cls == kStx ||
+                   in.code == (kMisc | kTxa);
+    if (in.code == (kAlu | kNeg)) reads_x = false;
+    // Ancillary loads that read A or X, or differ between two loads of one packet: no number.
+    if (cls == kLd && insn_mode(in.code) == kAbs && in.k >= kAdOff) {
+      std::uint32_t ad = in.k - kAdOff;
+      if (ad == kAdNlAttr || ad == kAdNlAttrNest || ad == kAdAluXorX || ad == kAdRandom) return kUnknown;
+    }
+    if ((reads_a && a == kUnknown) || (reads_x && x == kUnknown)) return kUnknown;
+    std::array<std::uint32_t, 4> key{in.code, in.k, static_cast<std::uint32_t>(reads_a ? a : kUnknown),
+                                     static_cast<std::uint32_t>(reads_x ? x : kUnknown)};
+    std::string bytes(reinterpret_cast<const char*>(key.data()), sizeof key);
+    return numbers_.try_emplace(std::move(bytes), static_cast<int>(numbers_.size())).first->second;
+  }
+
+ private:
+  std::unordered_map<std::string, int> numbers_;
+};
+
+}  // namespace
+
+// Redundant loads and stores: the registers and scratch cells on entry to each block are the
+// meet over its predecessors of what they left (a dataflow over the acyclic graph, with value
+// numbers). A statement whose result its destination already holds is dropped (the second
+// `ldxb 4*([14]&0xf)` of a port test, a whole block after one with the same statements, the
+// `ld M[0]` after `st M[0]`); then stores to cells that nothing loads. Blocks whose statements
+// jump (protochain's loop) keep every statement. Last, blocks whose emitted code, test and
+// targets are equal are merged, children first (`ldb [23]; jeq #51` and `ldb [54]; jeq #51`
+// share `jeq #51` once their loads are dropped): each predecessor left the values its own
+// block expected.
 void Graph::merge_register_tests(int& entry) {
-  elide_.assign(blocks_.size(), 1);
+  keep_.assign(blocks_.size(), {});
+  for (std::size_t i = 0; i < blocks_.size(); ++i) keep_[i].assign(blocks_[i].stmts.size(), 1);
   if (entry < 0) return;
   std::vector<int> order = topological(entry);
-  elide_[static_cast<std::size_t>(entry)] = 0;
+  std::vector<std::optional<Registers>> in(blocks_.size());
+  in[static_cast<std::size_t>(entry)] = Registers{};
+  ValueNumbers numbers;
   for (int b : order) {
     const Block& blk = blocks_[static_cast<std::size_t>(b)];
-    for (int t : {blk.jt, blk.jf})
-      if (t >= 0 && blocks_[static_cast<std::size_t>(t)].stmts != blk.stmts) elide_[static_cast<std::size_t>(t)] = 0;
+    std::vector<char>& keep = keep_[static_cast<std::size_t>(b)];
+    Registers regs = in[static_cast<std::size_t>(b)].value_or(Registers{});
+    const bool loops = std::any_of(blk.stmts.begin(), blk.stmts.end(), [](const BpfInsn& i) {
+      return insn_class(i.code) == kJmp || insn_class(i.code) == kRet;
+    });
+    if (loops) {
+      regs = Registers{};
+    } else {
+      for (std::size_t i = 0; i < blk.stmts.size(); ++i) {
+        const BpfInsn& st = blk.stmts[i];
+        const std::uint16_t cls = insn_class(st.code);
+        const std::size_t cell = st.k & (kMemWords - 1);
+        if (cls == kSt || cls == kStx) {
+          int v = cls == kSt ? regs.a : regs.x;
+          if (v != kUnknown && regs.mem[cell] == v) keep[i] = 0;
+          regs.mem[cell] = v;
+          continue;
+        }
+        if (st.code == (kLd | kMem) || st.code == (kLdx | kMem)) {
+          int& dst = cls == kLd ? regs.a : regs.x;
+          if (regs.mem[cell] != kUnknown && dst == regs.mem[cell]) keep[i] = 0;
+          dst = regs.mem[cell];
+          continue;
+        }
+        int v = st.code == (kMisc | kTax) ? regs.a : st.code == (kMisc | kTxa) ? regs.x : numbers.of(st, regs.a, regs.x);
+        int& dst = (cls == kLdx || st.code == (kMisc | kTax)) ? regs.x : regs.a;
+        if (v != kUnknown && dst == v) keep[i] = 0;
+        dst = v;
+      }
+    }
+    for (int t : {blk.jt, blk.jf}) {
+      if (t < 0) continue;
+      auto& dst = in[static_cast<std::size_t>(t)];
+      if (!dst) dst = regs;
+      else dst->meet(regs);
+    }
+  }
+  // Stores nothing loads.
+  std::array<bool, kMemWords> loaded{};
+  for (int b : order) {
+    const Block& blk = blocks_[static_cast<std::size_t>(b)];
+    for (std::size_t i = 0; i < blk.stmts.size(); ++i)
+      if (keep_[static_cast<std::size_t>(b)][i] && insn_mode(blk.stmts[i].code) == kMem &&
+          (insn_class(blk.stmts[i].code) == kLd || insn_class(blk.stmts[i].code) == kLdx))
+        loaded[blk.stmts[i].k & (kMemWords - 1)] = true;
+  }
+  for (int b : order) {
+    const Block& blk = blocks_[static_cast<std::size_t>(b)];
+    for (std::size_t i = 0; i < blk.stmts.size(); ++i) {
+      std::uint16_t cls = insn_class(blk.stmts[i].code);
+      if ((cls == kSt || cls == kStx) && !loaded[blk.stmts[i].k & (kMemWords - 1)]) keep_[static_cast<std::size_t>(b)][i] = 0;
+    }
   }
   std::vector<int> repl(blocks_.size());
   for (std::size_t i = 0; i < repl.size(); ++i) repl[i] = static_cast<int>(i);
@@ -326,24 +448,27 @@ void Graph::merge_register_tests(int& entry) {
     Block& b = blocks_[static_cast<std::size_t>(*it)];
     b.jt = through(b.jt);
     b.jf = through(b.jf);
-    std::string key;
-    if (elide_[static_cast<std::size_t>(*it)]) {
-      Block bare{{}, b.jcode, b.k, b.jt, b.jf};
-      key = "E" + test_key(bare, true);
-    } else {
-      key = "S" + test_key(b, true);
-    }
-    auto [pos, fresh] = seen.try_emplace(std::move(key), *it);
+    Block emitted{emitted_stmts(*it), b.jcode, b.k, b.jt, b.jf};
+    auto [pos, fresh] = seen.try_emplace(test_key(emitted, true), *it);
     repl[static_cast<std::size_t>(*it)] = pos->second;
   }
   entry = through(entry);
+}
+
+std::vector<BpfInsn> Graph::emitted_stmts(int b) const {
+  std::vector<BpfInsn> out;
+  const Block& blk = blocks_[static_cast<std::size_t>(b)];
+  for (std::size_t i = 0; i < blk.stmts.size(); ++i)
+    if (keep_[static_cast<std::size_t>(b)][i]) out.push_back(blk.stmts[i]);
+  return out;
 }
 
 BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
   if (entry < 0) return {stmt(kRet | kK, entry == kAccept ? snaplen : 0)};
   std::vector<int> order = topological(entry);
   auto stmts_of = [&](int b) -> std::size_t {
-    return elide_[static_cast<std::size_t>(b)] ? 0 : blocks_[static_cast<std::size_t>(b)].stmts.size();
+    const auto& keep = keep_[static_cast<std::size_t>(b)];
+    return static_cast<std::size_t>(std::count(keep.begin(), keep.end(), 1));
   };
   // Layout with trampolines (an unconditional jump after the block) for targets more than
   // 255 instructions away; grow until every offset fits.
@@ -396,7 +521,8 @@ BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
   BpfProgram out;
   for (std::size_t i = 0; i < n; ++i) {
     const Block& b = blocks_[static_cast<std::size_t>(order[i])];
-    if (stmts_of(order[i]) != 0) out.insert(out.end(), b.stmts.begin(), b.stmts.end());
+    for (std::size_t j = 0; j < b.stmts.size(); ++j)
+      if (keep_[static_cast<std::size_t>(order[i])][j]) out.push_back(b.stmts[j]);
     std::size_t jpos = out.size();
     std::size_t after = jpos + 1;
     std::size_t t_at = tramp_t[i] ? after : target_from(b.jt, jpos);
@@ -414,6 +540,35 @@ BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
   return out;
 }
 
+// A mask and a comparison become one bit test: `and #m; jeq #0` is `jset #m` with the exits
+// swapped, `and #m; jgt #0` is `jset #m`, and `and #m; jeq #m` is `jset #m` when m is one bit.
+// An equality after adding, subtracting or xoring a constant compares with the constant undone
+// (`sub #200; jeq #7` is `jeq #207`; equality holds modulo 2^32 as the arithmetic wraps).
+void Graph::fold_masks() {
+  for (Block& b : blocks_) {
+    while (b.stmts.size() >= 2 && b.jcode == (kJmp | kJeq | kK)) {
+      const BpfInsn& last = b.stmts.back();
+      if (last.code == (kAlu | kAdd | kK)) b.k -= last.k;
+      else if (last.code == (kAlu | kSub | kK)) b.k += last.k;
+      else if (last.code == (kAlu | kXor | kK)) b.k ^= last.k;
+      else break;
+      b.stmts.pop_back();
+    }
+    if (b.stmts.size() < 2 || b.stmts.back().code != (kAlu | kAnd | kK) || insn_src(b.jcode) != kK) continue;
+    const std::uint32_t m = b.stmts.back().k;
+    const std::uint16_t op = insn_op(b.jcode);
+    bool swap = false;
+    if (op == kJeq && b.k == 0) swap = true;
+    else if (op == kJgt && b.k == 0) swap = false;
+    else if (op == kJeq && b.k == m && std::has_single_bit(m)) swap = false;
+    else continue;
+    b.stmts.pop_back();
+    b.jcode = kJmp | kJset | kK;
+    b.k = m;
+    if (swap) std::swap(b.jt, b.jf);
+  }
+}
+
 Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, bool reject_all_is_error) {
   if (!c.constant) {
     patch(c.t, kAccept);
@@ -421,13 +576,41 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
   }
   int entry = entry_of(c);
   if (optimize) {
+    fold_masks();
+    if (reject_all_is_error) {
+      // libpcap's optimizer sees fewer implications than ours (`iso and host H` on Ethernet
+      // can never match, yet libpcap compiles it): decide "rejects all" with its strength.
+      const std::vector<Block> saved = blocks_;
+      int weak_entry = entry;
+      libpcap_strength_ = true;
+      thread_jumps(weak_entry);
+      merge_tails(weak_entry);
+      libpcap_strength_ = false;
+      bool accepts = weak_entry == kAccept;
+      for (int b : topological(weak_entry)) {
+        const Block& blk = blocks_[static_cast<std::size_t>(b)];
+        accepts = accepts || blk.jt == kAccept || blk.jf == kAccept;
+      }
+      if (!accepts) return fail(Errc::invalid_argument, "filter: expression rejects all packets");
+      blocks_ = saved;
+      reject_all_is_error = false;  // ours may find more; the program then only rejects, as libpcap's does
+    }
     thread_jumps(entry);
     merge_tails(entry);
-    if (entry == kReject && reject_all_is_error)
-      return fail(Errc::invalid_argument, "filter: expression rejects all packets");
+    // Also when blocks remain but no path reaches accept (both exits of a test reject).
+    bool accepts = entry == kAccept;
+    for (int b : topological(entry)) {
+      const Block& blk = blocks_[static_cast<std::size_t>(b)];
+      accepts = accepts || blk.jt == kAccept || blk.jf == kAccept;
+    }
+    if (!accepts && reject_all_is_error) return fail(Errc::invalid_argument, "filter: expression rejects all packets");
+    if (!accepts) entry = kReject;
   }
   if (optimize) merge_register_tests(entry);
-  else elide_.assign(blocks_.size(), 0);
+  else {
+    keep_.assign(blocks_.size(), {});
+    for (std::size_t i = 0; i < blocks_.size(); ++i) keep_[i].assign(blocks_[i].stmts.size(), 1);
+  }
   BpfProgram p = emit(entry, snaplen);
   if (p.size() > kMaxInsns)
     return fail(Errc::unsupported, "filter: the expression needs more than 4096 instructions");

@@ -57,6 +57,7 @@ class Graph {
  private:
   void patch(const std::vector<Cond::Exit>& exits, int target);
   int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
+  void fold_masks();
   void thread_jumps(int& entry);
   void merge_tails(int& entry);
   void merge_register_tests(int& entry);
@@ -64,7 +65,10 @@ class Graph {
   BpfProgram emit(int entry, std::uint32_t snaplen) const;
 
   std::vector<Block> blocks_;
-  std::vector<char> elide_;  ///< per block: emitted without its statements (A and X already hold them)
+  bool libpcap_strength_ = false;  ///< thread_jumps draws only the conclusions libpcap's optimizer draws
+  std::vector<BpfInsn> emitted_stmts(int b) const;
+
+  std::vector<std::vector<char>> keep_;  ///< per block and statement: emitted (else A, X or the cell already holds it)
 };
 
 }  // namespace pcapxx::filter

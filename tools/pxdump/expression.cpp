@@ -43,8 +43,9 @@ pcapxx::Result<std::string> filter_expression(const Options& opt) {
 
 pcapxx::Result<pcapxx::Filter> compile_expression(const std::string& expr, pcapxx::LinkType link,
                                                   std::uint32_t snaplen, std::uint32_t netmask,
-                                                  bool optimize, pcapxx::FilterTarget target) {
+                                                  bool optimize, pcapxx::FilterTarget target, bool swapped) {
   pcapxx::FilterOptions fo;
+  fo.savefile_swapped = swapped;
   fo.snaplen = snaplen;
   fo.netmask = netmask;
   fo.optimize = optimize;

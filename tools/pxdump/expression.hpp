@@ -15,9 +15,11 @@ namespace pxdump {
 pcapxx::Result<std::string> filter_expression(const Options& opt);
 
 /// Compiles `expr` (empty: no filter). The error message is ready to print after "pxdump: ".
+/// `swapped`: a savefile in the other byte order (DLT_NULL's family word).
 pcapxx::Result<pcapxx::Filter> compile_expression(const std::string& expr, pcapxx::LinkType link,
                                                   std::uint32_t snaplen, std::uint32_t netmask,
-                                                  bool optimize, pcapxx::FilterTarget target);
+                                                  bool optimize, pcapxx::FilterTarget target,
+                                                  bool swapped = false);
 
 /// The link type named by -y (as -L prints it), or an error in tcpdump's words.
 pcapxx::Result<pcapxx::LinkType> link_type_by_name(const std::string& name);

@@ -32,7 +32,7 @@ int run_savefile(const pxdump::Options& opt, const std::string& expression) {
   if (!expression.empty() || opt.dump_program > 0) {
     std::uint32_t snaplen = reader.snaplen() == 0 ? 262144 : reader.snaplen();
     auto compiled = pxdump::compile_expression(expression, reader.link_type(), snaplen, 0, opt.optimize,
-                                               pcapxx::FilterTarget::savefile);
+                                               pcapxx::FilterTarget::savefile, reader.info().swapped);
     if (!compiled) {
       fmt::print(stderr, "pxdump: {}\n", compiled.error().what());
       return 1;

@@ -74,5 +74,32 @@ TEST(Compiler, FilterKeepsTheRightPacketsOfARealCapture) {
   EXPECT_TRUE(Filter::from_program(f->program()));
 }
 
+TEST(Compiler, FilterRunsTheJitByDefaultAndTheInterpreterOnRequest) {
+  auto jit = Filter::compile("ip6 protochain 6 or udp port 53", dlt::kEn10Mb);
+  ASSERT_TRUE(jit) << jit.error().what();
+  FilterOptions interp_options;
+  interp_options.engine = BpfEngineChoice::interpreter;
+  auto interp = Filter::compile("ip6 protochain 6 or udp port 53", dlt::kEn10Mb, interp_options);
+  ASSERT_TRUE(interp) << interp.error().what();
+  EXPECT_EQ(interp->engine(), BpfEngine::interpreter);
+  // Where this process may map executable memory the JIT must run; elsewhere it says why not.
+  if (jit_available()) {
+    EXPECT_EQ(jit->engine(), BpfEngine::jit) << jit->interpreter_reason();
+    EXPECT_EQ(jit->interpreter_reason(), "");
+  } else {
+    EXPECT_NE(jit->interpreter_reason(), "");
+  }
+  EXPECT_EQ(jit->program(), interp->program());
+  auto reader = SavefileReader::open(std::string(PCAPXX_SHARED_CAPTURES) + "/gopacket/pcap_test_ethernet.pcap");
+  ASSERT_TRUE(reader) << reader.error().what();
+  int packets = 0;
+  for (const PacketView& pkt : **reader) {
+    ++packets;
+    EXPECT_EQ(jit->run(pkt), interp->run(pkt)) << "packet " << packets;
+    EXPECT_EQ(jit->run(pkt), run_program(jit->program(), pkt.data, pkt.header.origlen)) << "packet " << packets;
+  }
+  EXPECT_EQ(packets, 10);
+}
+
 }  // namespace
 }  // namespace pcapxx
