@@ -22,6 +22,23 @@ install(CODE "
   message(STATUS \"Installing: \${CMAKE_INSTALL_PREFIX}/lib/pkgconfig/pcapxx.pc\")
 ")
 
-# pxdump's page is Markdown (docs/pxdump.md); no converter is required to build, so it is
-# installed as it is.
+# pxdump's page is Markdown (docs/pxdump.md), installed as it is and, where go-md2man is
+# present (scripts/install-deps.sh installs it), as the man page pxdump(1).
 install(FILES ${CMAKE_SOURCE_DIR}/docs/pxdump.md DESTINATION share/doc/pcapxx)
+find_program(PCAPXX_GO_MD2MAN go-md2man)
+if(PCAPXX_GO_MD2MAN AND TARGET pxdump)
+  set(_man ${CMAKE_BINARY_DIR}/man/pxdump.1)
+  add_custom_command(OUTPUT ${_man}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+    COMMAND ${CMAKE_COMMAND} -DGO_MD2MAN=${PCAPXX_GO_MD2MAN} -DIN=${CMAKE_SOURCE_DIR}/docs/pxdump.md
+            -DOUT=${_man} -P ${CMAKE_SOURCE_DIR}/cmake/md2man.cmake
+    DEPENDS ${CMAKE_SOURCE_DIR}/docs/pxdump.md ${CMAKE_SOURCE_DIR}/cmake/md2man.cmake
+    COMMENT "man page pxdump.1 from docs/pxdump.md")
+  add_custom_target(pxdump_man ALL DEPENDS ${_man})
+  if(TARGET unit_capi)  # its install test runs `cmake --install` on this build
+    add_dependencies(unit_capi pxdump_man)
+  endif()
+  install(FILES ${_man} DESTINATION share/man/man1)
+elseif(TARGET pxdump)
+  message(STATUS "pxdump.1 left out: go-md2man not found (scripts/install-deps.sh installs it)")
+endif()

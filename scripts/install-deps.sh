@@ -10,8 +10,12 @@ packages=(
   tcpdump tshark libpcap0.8-dev             # oracles for differential tests (never linked into pcapxx)
   tcpreplay                                 # oracle for the injection benchmark (bench/inject_bench.cpp)
   libtins-dev                               # oracle for bench/layers_libtins_bench.cpp only (never linked into pcapxx)
+  nlohmann-json3-dev                        # tests only: parses pxdump --json output (tests/diff/pxdump_out)
   iproute2 time procps                      # network namespaces for live tests; measurements
-  nmap python3-scapy                        # libpcap clients run on our libpcap.so.0.8 (tests/live/capi: nping, Scapy)
+  nmap python3-scapy                        # libpcap clients run on our libpcap.so.0.8 (tests/live/capi: nmap, nping, Scapy)
+  go-md2man                                 # pxdump.1 man page from docs/pxdump.md (cmake/Packaging.cmake)
+  bc                                        # bench/capi_tcpdump.sh computes its ratios with bc
+  nethogs                                   # oracle for bench/process_attribution (per-process traffic, run as a program)
 )
 
 missing=()

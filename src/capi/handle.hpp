@@ -17,7 +17,6 @@
 #include "pcapxx/bpf.hpp"
 #include "pcapxx/bpf_jit.hpp"
 #include "pcapxx/capture.hpp"
-#include "pcapxx/inject.hpp"
 #include "pcapxx/savefile.hpp"
 #include "pcapxx/source.hpp"
 
@@ -88,7 +87,6 @@ struct pcap {
   bool nonblock = false;   ///< pcap_setnonblock before activation, applied by pcap_activate
   int tstamp_type = PCAP_TSTAMP_HOST;
   std::unique_ptr<pcapxx::LiveCapture> live;
-  std::unique_ptr<pcapxx::Injector> injector;  ///< opened by the first pcap_inject
   pcap_direction_t direction = PCAP_D_INOUT;  ///< applied to delivered packets (pcap_setdirection)
   int datalink_choice = -1;  ///< DLT picked with pcap_set_datalink among equivalent ones
   std::vector<std::byte> sll2_packet;  ///< the packet rewritten for LINUX_SLL2 (live.cpp)

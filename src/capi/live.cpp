@@ -4,10 +4,15 @@
 // pcap_breakloop even when packets were handed out, as Linux libpcap's ring reader does).
 // The settings are kept in a pcapxx::CaptureOptions until pcap_activate opens the capture.
 //
+// pcap_inject sends on the capture socket itself, as libpcap does, so a handle does not see
+// the frames it sent. Nanosecond handles turn on SO_TIMESTAMPNS as libpcap does (kernel receive
+// time stamps; belongs in CaptureOptions of the capture module).
+//
 // Differences from libpcap: monitor mode is never available (PCAP_ERROR_RFMON_NOTSUP); only
 // the host time stamp type; LINUX_SLL2 on a cooked capture costs a copy per packet (pcapxx's
-// capture writes only LINUX_SLL headers; to move into the capture module); pcap_setdirection after activation drops packets of the other
-// direction here, as libpcap does on Linux, since LiveCapture applies a direction only at open.
+// capture writes only LINUX_SLL headers; to move into the capture module); pcap_setdirection
+// after activation drops packets of the other direction here, as libpcap does on Linux, since
+// LiveCapture applies a direction only at open.
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -62,7 +67,6 @@ int activate(pcap_t* p) {
     return PCAP_ERROR_RFMON_NOTSUP;
   }
   pcapxx::CaptureOptions options = p->live_options;
-  int status = 0;
   // libpcap 1.10 turns promiscuous mode off on "any" and says so only in the error buffer.
   const bool promiscuous_any = p->device == "any" && options.promiscuous;
   if (promiscuous_any) options.promiscuous = false;
@@ -74,7 +78,8 @@ int activate(pcap_t* p) {
       return PCAP_ERROR_NO_SUCH_DEVICE;
     }
     if (e.code == pcapxx::Errc::permission || e.sys_errno == EPERM || e.sys_errno == EACCES) {
-      p->set_error("Attempt to create packet socket failed - CAP_NET_RAW may be required");
+      // libpcap 1.10.3's text: the failing call and its errno.
+      p->set_error(fmt::format("socket: {}", std::strerror(e.sys_errno != 0 ? e.sys_errno : EPERM)));
       return PCAP_ERROR_PERM_DENIED;
     }
     p->set_error(without_device(e.message, p->device));
@@ -83,14 +88,20 @@ int activate(pcap_t* p) {
   }
   p->live = std::move(*cap);
   p->live->set_nonblocking(p->nonblock);
+  if (options.nanosecond) {
+    // As libpcap does for nanosecond handles: SO_TIMESTAMPNS turns on the kernel's receive
+    // time stamps (net_enable_timestamp), so a frame is stamped once when it arrives, not by
+    // each packet socket when it is handed the frame; captures of one frame then agree. Best
+    // effort: without it the ring still has host time stamps.
+    int one = 1;
+    ::setsockopt(p->live->selectable_fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  }
   p->linktype = p->live->link_type().dlt;
   p->snapshot = static_cast<int>(p->live->snaplen());
   p->precision = options.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
   p->activated = true;
   if (promiscuous_any) p->set_error("Promiscuous mode not supported on the \"any\" device");
-  if (p->tstamp_type != PCAP_TSTAMP_HOST)
-    status = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
-  return status;
+  return 0;
 }
 
 // Whether a packet goes the way pcap_setdirection asked (PCAP_D_INOUT: all).
@@ -192,29 +203,26 @@ int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
   }
 }
 
-// The frame goes out through pcapxx::Injector on the capture's device, opened at the first
-// pcap_inject in the calling thread's network namespace. Unlike libpcap, which sends on the
-// capture socket itself, this is a second socket: the capture sees the frames it sent as
-// outgoing packets.
+// The frame goes out on the capture's own packet socket, bound to the device, as libpcap's
+// pcap_inject does: the kernel does not loop a packet socket's own frames back to it
+// (af_packet.c, skb_loop_sk), so the handle does not capture what it sent; other captures do.
+// One send() per frame is the ABI's contract (one call, one frame).
 int live_inject(pcap_t* p, const void* buf, std::size_t size) {
   if (p->device == "any") {
     p->set_error("Sending packets isn't supported on the \"any\" device");
     return PCAP_ERROR;
   }
-  if (!p->injector) {
-    auto tx = pcapxx::Injector::open(p->device);
-    if (!tx) {
-      p->set_error(tx.error().message);
-      return PCAP_ERROR;
-    }
-    p->injector = std::make_unique<pcapxx::Injector>(std::move(*tx));
-  }
-  auto sent = p->injector->inject({static_cast<const std::byte*>(buf), size});
-  if (!sent) {
-    p->set_error(fmt::format("send: {}", sent.error().message));
+  if (p->live->link_type().dlt == DLT_LINUX_SLL) {
+    // A cooked (SOCK_DGRAM) socket would need the link header as an address, not in the frame.
+    p->set_error("Sending packets isn't supported in cooked mode");
     return PCAP_ERROR;
   }
-  return static_cast<int>(*sent);
+  ssize_t sent = ::send(p->live->selectable_fd(), buf, size, 0);
+  if (sent < 0) {
+    p->set_error(fmt::format("send: {}", std::strerror(errno)));
+    return PCAP_ERROR;
+  }
+  return static_cast<int>(sent);
 }
 
 }  // namespace pcapxx::capi
@@ -269,10 +277,11 @@ PCAPXX_CAPI int pcap_set_timeout(pcap_t* p, int timeout_ms) {
 PCAPXX_CAPI int pcap_set_tstamp_type(pcap_t* p, int type) {
   if (p == nullptr) return PCAP_ERROR;
   if (!p->is_unactivated()) return activated_already(p);
-  if (type < 0) return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
-  // Only host time stamps (the list pcap_list_tstamp_types gives).
+  // Only host time stamps (the list pcap_list_tstamp_types gives). As libpcap, another type
+  // is refused with a warning and not kept: pcap_activate has nothing more to say about it.
+  if (type != PCAP_TSTAMP_HOST) return PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
   p->tstamp_type = type;
-  return type == PCAP_TSTAMP_HOST ? 0 : PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+  return 0;
 }
 
 PCAPXX_CAPI int pcap_set_immediate_mode(pcap_t* p, int immediate) {

@@ -1,7 +1,7 @@
 // Live capture through libpcap programs other than tcpdump: a C program written against the
 // documented API (data/live_flow.c, built against our headers and against Debian's libpcap),
-// nping (nmap's libpcap-based prober) and Scapy with conf.use_pcap (sniff and sendp through
-// libpcap via ctypes). Each runs on our library and on Debian's; both must give the expected
+// nmap (ARP discovery and a SYN scan), nping (nmap's libpcap-based prober) and Scapy with
+// conf.use_pcap (sniff and sendp through libpcap via ctypes). Each runs on our library and on Debian's; both must give the expected
 // packets, and the C program must print the same on both.
 #include <gtest/gtest.h>
 
@@ -44,11 +44,19 @@ const FlowPrograms& flow_programs() {
     FlowPrograms r;
     std::string dir = fmt::format("/tmp/pcapxx-live-flow-{}", getpid());
     std::filesystem::create_directories(dir);
+    // Removed when the test program ends.
+    static const struct RemoveAtExit {
+      std::string dir;
+      ~RemoveAtExit() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    } remove_at_exit{dir};
     r.ours = dir + "/flow_ours";
     r.oracle = dir + "/flow_oracle";
     const std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror",
                                             // pcap_lookupdev is deprecated in libpcap's header
-                                            "-Wno-deprecated-declarations", "-o"};
+                                            "-Wno-deprecated-declarations", "-pthread", "-o"};
     auto ours = flags;
     ours.insert(ours.end(), {r.ours, "-I" PCAPXX_SOURCE_DIR "/include", kFlowSource, "-L" + test::kOurLibDir,
                              "-lpcap", "-Wl,-rpath," + test::kOurLibDir});
@@ -103,6 +111,56 @@ TEST(CProgramLive, MisuseGivesLibpcapsStatusesAndNeverCrashes) {
   EXPECT_EQ(a.out, b.out) << "=== libpcap\n" << show(b) << "=== pcapxx\n" << show(a);
 }
 
+// Immediate mode, non-blocking handles waited on with poll(), µs and ns time stamps of the same
+// frames, pcap_inject/pcap_sendpacket (the sending handle does not capture its own frames, a
+// second handle does), pcap_breakloop from another thread ending a wait without a timeout, and
+// the statistics: the same report from both libraries, and the values the traffic implies.
+TEST(CProgramLive, PollImmediateInjectBreakloopAndStats) {
+  ASSERT_EQ(flow_programs().error, "");
+  VethPair link;
+  ScratchDir dir;
+  for (bool ours : {false, true}) {
+    SCOPED_TRACE(test::side(ours));
+    const std::string program = ours ? flow_programs().ours : flow_programs().oracle;
+    // What the peer receives: the two frames the handle injected, nothing else of that type.
+    Background peer(link.peer_ns(), false,
+                    fmt::format("tcpdump -i {} -c 2 -nn -e -x -Q in 'ether proto 0x88b5'", link.peer_if()), dir,
+                    ours ? "peer-ours" : "peer-theirs");
+    ASSERT_TRUE(peer.wait_for("listening on")) << show(peer.finish());
+    Background io(link.capture_ns(), ours, fmt::format("{} io {} 5", program, link.capture_if()), dir,
+                  ours ? "io-ours" : "io-theirs");
+    ASSERT_TRUE(io.wait_for("ready")) << show(io.finish());
+    {
+      test::FrameSender tx(link.peer_ns(), link.peer_if());
+      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kOtherEthertype, 150, 77));
+      for (std::uint32_t i = 0; i < 5; ++i)
+        tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kTestEthertype, 150 + i, 10 + i));
+    }
+    auto r = io.finish();
+    auto p = peer.finish();
+    ASSERT_EQ(r.status, 0) << show(r);
+    EXPECT_NE(r.out.find("a delivered 5: 10/150/150 11/151/151 12/152/152 13/153/153 14/154/154\n"),
+              std::string::npos) << show(r);
+    EXPECT_NE(r.out.find("b delivered 7: 900/100/100 901/100/100 10/150/150 11/151/151 12/152/152 "
+                         "13/153/153 14/154/154\n"),
+              std::string::npos) << show(r);
+    EXPECT_NE(r.out.find("time stamps: 5 of a's agree with b's, b's in range: yes, some with nanosecond "
+                         "digits: yes, recent: 7\n"),
+              std::string::npos) << show(r);
+    EXPECT_NE(r.out.find("blocking dispatch, broken by another thread  -2 "), std::string::npos) << show(r);
+    EXPECT_NE(r.out.find("stats a: recv 5 drop 0\nstats b: recv 7 drop 0\n"), std::string::npos) << show(r);
+    // The peer got the injected frames as they were given (sequence numbers 0x384, 0x385).
+    EXPECT_EQ(p.status, 0) << show(p);
+    EXPECT_NE(p.out.find("02:99:00:00:00:01 > 02:99:00:00:00:02, ethertype Unknown (0x88b5), length 100"),
+              std::string::npos) << show(p);
+    EXPECT_NE(p.out.find("0x0000:  0000 0384 0000"), std::string::npos) << show(p);
+    EXPECT_NE(p.out.find("0x0000:  0000 0385 0000"), std::string::npos) << show(p);
+    static std::string oracle_out;
+    if (!ours) oracle_out = r.out;
+    else EXPECT_EQ(r.out, oracle_out) << "=== libpcap\n" << oracle_out << "=== pcapxx\n" << r.out;
+  }
+}
+
 // nping sends its probes itself and sniffs the replies with libpcap: every echo must be seen.
 TEST(NpingLive, SeesEveryReplyThroughOurLibrary) {
   VethPair link;
@@ -117,6 +175,48 @@ TEST(NpingLive, SeesEveryReplyThroughOurLibrary) {
     auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), replies), std::sregex_iterator());
     EXPECT_EQ(n, 3) << show(r);
     EXPECT_NE(r.out.find("Rcvd: 3 (84B) | Lost: 0"), std::string::npos) << show(r);
+  }
+}
+
+// nmap finds the host by ARP and scans two TCP ports with SYN probes, reading ARP replies,
+// SYN-ACKs and resets through libpcap: one port has a listener, the other none.
+TEST(NmapLive, ArpDiscoveryAndSynScanThroughOurLibrary) {
+  VethPair link;
+  link.capture_ns().ip(fmt::format("addr add 10.66.0.1/24 dev {}", link.capture_if()));
+  link.peer_ns().ip(fmt::format("addr add 10.66.0.2/24 dev {}", link.peer_if()));
+  ScratchDir dir;
+  Background listener(link.peer_ns(), false,
+                      "/usr/bin/python3 -c \"import socket, sys, time\n"
+                      "s = socket.socket(); s.bind(('10.66.0.2', 5555)); s.listen()\n"
+                      "print('listening', flush=True); time.sleep(60)\"",
+                      dir, "listener");
+  ASSERT_TRUE(listener.wait_for("listening")) << show(listener.finish());
+  auto ldd = test::run_in(link.capture_ns(), true, "ldd /usr/bin/nmap");
+  EXPECT_NE(ldd.out.find(test::kOurLibDir + "/libpcap.so.0.8"), std::string::npos) << ldd.out;
+  // Without the lines that carry times.
+  auto stable = [](const std::string& out) {
+    std::string kept;
+    for (const auto& l : test::lines(out)) {
+      if (l.starts_with("Starting Nmap") || l.starts_with("Nmap done")) continue;
+      kept += std::regex_replace(l, std::regex(R"( \([0-9.]+s latency\))"), "") + "\n";
+    }
+    return kept;
+  };
+  const std::string expect =
+      "Nmap scan report for 10.66.0.2\n"
+      "Host is up, received arp-response.\n"
+      "\n"
+      "PORT     STATE  SERVICE REASON\n"
+      "7/tcp    closed echo    reset ttl 64\n"
+      "5555/tcp open   freeciv syn-ack ttl 64\n"
+      "MAC Address: 02:99:00:00:00:02 (Unknown)\n"
+      "\n";
+  for (bool ours : {false, true}) {
+    SCOPED_TRACE(test::side(ours));
+    auto r = test::run_in(link.capture_ns(), ours,
+                          fmt::format("timeout 60 nmap -n -sS -p 7,5555 --reason -e {} 10.66.0.2", link.capture_if()));
+    ASSERT_EQ(r.status, 0) << show(r);
+    EXPECT_EQ(stable(r.out), expect) << show(r);
   }
 }
 

@@ -4,7 +4,10 @@
 // on ours (LD_LIBRARY_PATH=<build>/lib); both sides capture the same traffic at the same time.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,7 +91,7 @@ struct BothCapturing {
 // tcpdump picks LINUX_SLL2 on "any": the cooked v2 headers (with the ifindex) must be libpcap's.
 TEST(TcpdumpLive, CapturesOnAnyAsLibpcap) {
   VethPair link;
-  BothCapturing both(link.capture_ns(), "-i any -c 5 'ether proto 0x88b5 or not ip'");
+  BothCapturing both(link.capture_ns(), "-i any -c 5 --time-stamp-precision=nano 'ether proto 0x88b5 or not ip'");
   ASSERT_TRUE(both.listening()) << show(both.ours->finish()) << show(both.theirs->finish());
   send_frames(link.peer_ns(), link.peer_if(), VethPair::capture_mac(), VethPair::peer_mac(),
               test::kTestEthertype, 7, 5, 120);
@@ -103,11 +106,17 @@ TEST(TcpdumpLive, CapturesOnAnyAsLibpcap) {
   EXPECT_NE(b.err.find("LINUX_SLL2"), std::string::npos) << b.err;
   EXPECT_EQ(a.out, b.out) << "=== libpcap's file\n" << b.out << "=== pcapxx's file\n" << a.out;
   EXPECT_EQ(a.err.substr(a.err.find(',')), b.err.substr(b.err.find(',')));
+  // Nanosecond files: the pcap magic 0xa1b23c4d, in this machine's byte order.
+  for (const auto& f : {both.ours_file, both.theirs_file}) {
+    auto magic = test::run({"od", "-A", "n", "-t", "x4", "-N", "4", f});
+    EXPECT_EQ(magic.out, " a1b23c4d\n") << f;
+  }
 }
 
 TEST(TcpdumpLive, CapturesTheSameFramesAsLibpcap) {
   VethPair link;
-  BothCapturing both(link.capture_ns(), fmt::format("-i {} -c 8", link.capture_if()));
+  // -j adapter: refused with a warning by pcap_set_tstamp_type, nothing more at activation.
+  BothCapturing both(link.capture_ns(), fmt::format("-i {} -c 8 -j adapter", link.capture_if()));
   ASSERT_TRUE(both.listening()) << show(both.ours->finish()) << show(both.theirs->finish());
   send_frames(link.peer_ns(), link.peer_if(), VethPair::capture_mac(), VethPair::peer_mac(),
               test::kTestEthertype, 0, 8);
@@ -115,6 +124,7 @@ TEST(TcpdumpLive, CapturesTheSameFramesAsLibpcap) {
   auto theirs = both.theirs->finish();
   ASSERT_EQ(theirs.status, 0) << show(theirs);
   EXPECT_EQ(ours.status, 0) << show(ours);
+  EXPECT_NE(theirs.err.find("WARNING: When trying to set timestamp type 'adapter'"), std::string::npos) << theirs.err;
   EXPECT_EQ(ours.err, theirs.err);
   auto a = read_back(both.ours_file);
   auto b = read_back(both.theirs_file);
@@ -165,6 +175,64 @@ TEST(TcpdumpLive, RefusalsAsLibpcap) {
     EXPECT_EQ(ours.err.substr(0, ours.err.find('\n')), theirs.err.substr(0, theirs.err.find('\n')))
         << c << "\n=== libpcap\n" << show(theirs) << "=== pcapxx\n" << show(ours);
   }
+}
+
+// Without CAP_NET_RAW (uid nobody, no capabilities) activation fails with
+// PCAP_ERROR_PERM_DENIED; tcpdump and dumpcap show the status and the error buffer.
+TEST(TcpdumpLive, WithoutPrivilegesAsLibpcap) {
+  VethPair link;
+  const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  const std::vector<std::string> commands = {
+      fmt::format("{}tcpdump -i {} -c 1", nobody, link.capture_if()),
+      nobody + "tcpdump -i any -c 1",
+      fmt::format("{}dumpcap -i {} -c 1 -w /dev/null", nobody, link.capture_if()),
+  };
+  for (const auto& c : commands) {
+    auto ours = test::run_in(link.capture_ns(), true, "timeout 10 " + c);
+    auto theirs = test::run_in(link.capture_ns(), false, "timeout 10 " + c);
+    EXPECT_EQ(theirs.status, 1) << c << "\n" << show(theirs);
+    EXPECT_NE(theirs.err.find("permission"), std::string::npos) << c << "\n" << show(theirs);
+    EXPECT_EQ(ours.status, theirs.status) << c << "\n" << show(ours);
+    EXPECT_EQ(ours.err, theirs.err) << c << "\n=== libpcap\n" << show(theirs) << "=== pcapxx\n" << show(ours);
+  }
+}
+
+// No -c: tcpdump captures until SIGINT, whose handler calls pcap_breakloop; tcpdump then
+// prints the pcap_stats counts. With -U --immediate-mode each frame reaches the file at once,
+// so the test waits for the bytes, not for a time.
+TEST(TcpdumpLive, InterruptedCaptureAndItsStatisticsAsLibpcap) {
+  VethPair link;
+  BothCapturing both(link.capture_ns(),
+                     fmt::format("-i {} -U --immediate-mode 'ether proto 0x88b5'", link.capture_if()));
+  ASSERT_TRUE(both.listening()) << show(both.ours->finish()) << show(both.theirs->finish());
+  send_frames(link.peer_ns(), link.peer_if(), VethPair::capture_mac(), VethPair::peer_mac(),
+              test::kOtherEthertype, 50, 4);
+  send_frames(link.peer_ns(), link.peer_if(), VethPair::capture_mac(), VethPair::peer_mac(),
+              test::kTestEthertype, 60, 6, 180);
+  // pcap file header 24 bytes, then per frame a 16-byte record header and 180 bytes.
+  const std::uintmax_t want = 24 + 6 * (16 + 180);
+  auto size_of = [](const std::string& f) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(f, ec);
+    return ec ? 0 : n;
+  };
+  for (int i = 0; i < 1000 && (size_of(both.ours_file) < want || size_of(both.theirs_file) < want); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(size_of(both.theirs_file), want);
+  EXPECT_EQ(size_of(both.ours_file), want);
+  both.ours->signal(SIGINT);
+  both.theirs->signal(SIGINT);
+  auto ours = both.ours->finish();
+  auto theirs = both.theirs->finish();
+  ASSERT_EQ(theirs.status, 0) << show(theirs);
+  EXPECT_NE(theirs.err.find("6 packets captured\n6 packets received by filter\n0 packets dropped by kernel\n"),
+            std::string::npos) << show(theirs);
+  EXPECT_EQ(ours.status, 0) << show(ours);
+  EXPECT_EQ(ours.err, theirs.err) << "=== libpcap\n" << show(theirs) << "=== pcapxx\n" << show(ours);
+  auto a = read_back(both.ours_file);
+  auto b = read_back(both.theirs_file);
+  EXPECT_EQ(packets_in(b.out), 6u) << b.out;
+  EXPECT_EQ(a.out, b.out) << "=== libpcap's file\n" << b.out << "=== pcapxx's file\n" << a.out;
 }
 
 TEST(DumpcapLive, DeviceListAndPcapngCaptureReadByTshark) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <fmt/format.h>
@@ -97,9 +98,16 @@ TEST(Install, PutsBothLibrariesHeadersAndPackageFiles) {
                         "include/pcap/bpf.h", "lib/pkgconfig/libpcap.pc", "bin/pcap-config",
                         "lib/libpcapxx.so", "lib/libpcapxx.a", "include/pcapxx/savefile.hpp",
                         "lib/cmake/pcapxx/pcapxx-config.cmake", "lib/cmake/pcapxx/pcapxx-targets.cmake",
-                        "lib/pkgconfig/pcapxx.pc", "share/doc/pcapxx/pxdump.md"}) {
-    EXPECT_TRUE(fs::exists(fs::path(in.prefix) / f)) << f;
+                        "lib/pkgconfig/pcapxx.pc", "share/doc/pcapxx/pxdump.md",
+                        "share/man/man1/pxdump.1"}) {
+    EXPECT_TRUE(fs::exists(fs::path(in.prefix) / f)) << f << " (pxdump.1 needs go-md2man)";
   }
+  // The man page: its title, sections, and the option table as tagged paragraphs (.TP).
+  std::ifstream page(fs::path(in.prefix) / "share/man/man1/pxdump.1");
+  std::string roff((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  for (const char* text : {".TH pxdump 1\n", "\n.SH NAME\n", "\n.SH SYNOPSIS\n", "\n.SH OPTIONS\n",
+                           "\n.TP\n\\fB\\fC-r FILE\\fR\nread FILE"})
+    EXPECT_NE(roff.find(text), std::string::npos) << text << "\n" << roff.substr(0, 2000);
   auto cfg = run({in.prefix + "/bin/pcap-config", "--cflags", "--libs"});
   EXPECT_EQ(cfg.out, fmt::format("-I{0}/include -L{0}/lib -lpcap\n", in.prefix));
 }

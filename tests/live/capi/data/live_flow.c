@@ -5,10 +5,19 @@
      live_flow flow     lookupdev, open_live, lookupnet, compile, setfilter, loop, stats, close
      live_flow misuse   the API used wrongly: unactivated handles, settings after activation,
                         devices that do not exist, monitor mode, NULL where libpcap allows it
-   The "flow" mode writes "ready" on standard error once the filter is installed. */
+     live_flow io VETH COUNT
+                        two immediate-mode, non-blocking handles on VETH (µs and ns time stamps)
+                        waited on with poll() on their selectable descriptors; one injects two
+                        frames; then COUNT frames from the peer; then pcap_breakloop from another
+                        thread ends a blocking pcap_dispatch; stats at the end
+   The "flow" and "io" modes write "ready" on standard error once they capture. */
 #include <pcap/pcap.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +174,145 @@ static int misuse(const char* veth) {
   return 0;
 }
 
+/* What the io mode keeps of each packet a handle delivered. */
+struct seen_packet {
+  unsigned seq;
+  unsigned caplen, len;
+  long sec, frac;
+};
+struct seen_list {
+  int n;
+  struct seen_packet p[64];
+};
+
+static void keep_packet(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
+  struct seen_list* l = (struct seen_list*)user;
+  if (l->n >= 64 || h->caplen < 18) return;
+  struct seen_packet* s = &l->p[l->n++];
+  s->seq = ((unsigned)bytes[14] << 24) | ((unsigned)bytes[15] << 16) | ((unsigned)bytes[16] << 8) | bytes[17];
+  s->caplen = h->caplen;
+  s->len = h->len;
+  s->sec = (long)h->ts.tv_sec;
+  s->frac = (long)h->ts.tv_usec;
+}
+
+static pcap_t* open_io_handle(const char* veth, int precision) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t* p = pcap_create(veth, errbuf);
+  if (p == NULL) {
+    printf("create failed: %s\n", errbuf);
+    return NULL;
+  }
+  status("  set_immediate_mode", pcap_set_immediate_mode(p, 1));
+  status("  set_timeout 0 (wait without end)", pcap_set_timeout(p, 0));
+  status("  set_tstamp_precision", pcap_set_tstamp_precision(p, precision));
+  status("  activate", pcap_activate(p));
+  status("  tstamp precision", pcap_get_tstamp_precision(p));
+  struct bpf_program prog;
+  if (pcap_compile(p, &prog, "ether proto 0x88b5", 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(p, &prog) != 0) {
+    printf("filter failed: %s\n", pcap_geterr(p));
+    pcap_close(p);
+    return NULL;
+  }
+  pcap_freecode(&prog);
+  status("  setnonblock 1", pcap_setnonblock(p, 1, errbuf));
+  status("  getnonblock", pcap_getnonblock(p, errbuf));
+  struct seen_list none = {0};
+  status("  dispatch, nothing sent yet", pcap_dispatch(p, -1, keep_packet, (u_char*)&none));
+  return p;
+}
+
+static void* break_later(void* arg) {
+  usleep(200 * 1000);
+  pcap_breakloop((pcap_t*)arg);
+  return NULL;
+}
+
+static void print_seen(const char* name, const struct seen_list* l) {
+  printf("%s delivered %d:", name, l->n);
+  for (int i = 0; i < l->n; ++i) printf(" %u/%u/%u", l->p[i].seq, l->p[i].caplen, l->p[i].len);
+  printf("\n");
+}
+
+static int io(const char* veth, int count) {
+  printf("handle a (microseconds)\n");
+  pcap_t* a = open_io_handle(veth, PCAP_TSTAMP_PRECISION_MICRO);
+  printf("handle b (nanoseconds)\n");
+  pcap_t* b = open_io_handle(veth, PCAP_TSTAMP_PRECISION_NANO);
+  if (a == NULL || b == NULL) return 1;
+  int fds[2] = {pcap_get_selectable_fd(a), pcap_get_selectable_fd(b)};
+  printf("selectable descriptors: %s\n", fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1] ? "two" : "wrong");
+
+  /* Handle a sends two frames of its own (sequence numbers 900 and 901, 100 bytes): b sees
+     them as outgoing packets, a does not capture what it sent itself. */
+  unsigned char frame[100];
+  memset(frame, 0, sizeof frame);
+  memcpy(frame, "\x02\x99\x00\x00\x00\x02\x02\x99\x00\x00\x00\x01\x88\xb5\x00\x00\x03\x84", 18);
+  status("inject", pcap_inject(a, frame, sizeof frame));
+  frame[17] = 0x85;
+  status("sendpacket", pcap_sendpacket(a, frame, sizeof frame));
+
+  fprintf(stderr, "ready\n");
+  fflush(stderr);
+  struct seen_list seen_a = {0}, seen_b = {0};
+  int polls = 0;
+  while ((seen_a.n < count || seen_b.n < count + 2) && polls < 200) {
+    struct pollfd pfd[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+    int r = poll(pfd, 2, 100);
+    ++polls;
+    if (r < 0) {
+      printf("poll failed\n");
+      return 1;
+    }
+    /* Non-blocking: dispatch returns at once, with 0 when nothing is there. */
+    if (pcap_dispatch(a, -1, keep_packet, (u_char*)&seen_a) < 0 || pcap_dispatch(b, -1, keep_packet, (u_char*)&seen_b) < 0) {
+      printf("dispatch failed: %s / %s\n", pcap_geterr(a), pcap_geterr(b));
+      return 1;
+    }
+  }
+  print_seen("a", &seen_a);
+  print_seen("b", &seen_b);
+
+  /* The same frame in both handles carries the same kernel time stamp: b's nanoseconds are
+     a's microseconds times 1000 plus less than 1000. */
+  struct timeval now;
+  gettimeofday(&now, NULL);
+  int agree = 0, ns_digits = 0, recent = 0, in_range = 1;
+  for (int i = 0; i < seen_a.n; ++i) {
+    for (int j = 0; j < seen_b.n; ++j) {
+      if (seen_b.p[j].seq != seen_a.p[i].seq) continue;
+      agree += seen_b.p[j].sec == seen_a.p[i].sec && seen_b.p[j].frac / 1000 == seen_a.p[i].frac;
+    }
+  }
+  for (int j = 0; j < seen_b.n; ++j) {
+    ns_digits += seen_b.p[j].frac % 1000 != 0;
+    in_range &= seen_b.p[j].frac >= 0 && seen_b.p[j].frac < 1000000000;
+    recent += labs(seen_b.p[j].sec - (long)now.tv_sec) < 60;
+  }
+  printf("time stamps: %d of a's agree with b's, b's in range: %s, some with nanosecond digits: %s, "
+         "recent: %d\n", agree, in_range ? "yes" : "no", ns_digits > 0 ? "yes" : "no", recent);
+
+  status("dispatch a, nothing more sent", pcap_dispatch(a, -1, keep_packet, (u_char*)&seen_a));
+  char errbuf[PCAP_ERRBUF_SIZE];
+  status("setnonblock a 0", pcap_setnonblock(a, 0, errbuf));
+  /* Blocking without a timeout: only pcap_breakloop from the other thread ends the wait. */
+  pthread_t t;
+  pthread_create(&t, NULL, break_later, a);
+  status("blocking dispatch, broken by another thread", pcap_dispatch(a, -1, keep_packet, (u_char*)&seen_a));
+  pthread_join(t, NULL);
+
+  struct pcap_stat st;
+  if (pcap_stats(a, &st) == 0) printf("stats a: recv %u drop %u\n", st.ps_recv, st.ps_drop);
+  if (pcap_stats(b, &st) == 0) printf("stats b: recv %u drop %u\n", st.ps_recv, st.ps_drop);
+  pcap_close(a);
+  pcap_close(b);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "flow") == 0) return flow(atoi(argv[2]));
   if (argc >= 3 && strcmp(argv[1], "misuse") == 0) return misuse(argv[2]);
-  fprintf(stderr, "usage: live_flow flow COUNT | misuse VETH\n");
+  if (argc >= 4 && strcmp(argv[1], "io") == 0) return io(argv[2], atoi(argv[3]));
+  fprintf(stderr, "usage: live_flow flow COUNT | misuse VETH | io VETH COUNT\n");
   return 2;
 }
