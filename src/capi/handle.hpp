@@ -46,6 +46,16 @@ int live_inject(pcap_t* p, const void* buf, std::size_t size);
 /// libpcap's answer for an operation on a pcap_create handle that is not activated yet.
 int not_activated(pcap_t* p) noexcept;
 
+/// Runs f; nothing throws across the C ABI: an exception (bad_alloc, a bug) becomes on_error.
+template <class F, class R>
+R guarded(R on_error, F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    return on_error;
+  }
+}
+
 
 }  // namespace pcapxx::capi
 

@@ -135,15 +135,6 @@ std::span<const std::byte> to_sll2(pcap_t* p, std::span<const std::byte> sll, st
   return out;
 }
 
-template <class F, class R>
-R guarded(R on_error, F&& f) noexcept {
-  try {
-    return f();
-  } catch (...) {
-    return on_error;
-  }
-}
-
 }  // namespace
 
 int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {

@@ -249,15 +249,6 @@ pcap_t* open_dead(int linktype, int snaplen, unsigned int precision) {
   return p.release();
 }
 
-template <class F, class R>
-R guarded(R on_error, F&& f) noexcept {
-  try {
-    return f();
-  } catch (...) {
-    return on_error;
-  }
-}
-
 }  // namespace
 }  // namespace pcapxx::capi
 
