@@ -28,7 +28,7 @@ namespace {
 volatile std::uint32_t g_sink;
 
 // The link types compile_filter supports, plus one it does not (its error path).
-constexpr std::array<std::uint16_t, 9> kLinkTypes = {1, 113, 276, 12, 228, 229, 0, 108, 105};
+constexpr std::array<std::uint16_t, 12> kLinkTypes = {1, 113, 276, 12, 228, 229, 0, 108, 105, 127, 9, 50};
 
 // A short Ethernet/IPv4/TCP frame and an 802.1Q-tagged one: programs run over real headers.
 constexpr std::array<std::uint8_t, 58> kFrame = {

@@ -19,7 +19,10 @@ enum class Proto : std::uint8_t {
   unsupported,
 };
 
-enum class Dir : std::uint8_t { none, src, dst, src_or_dst, src_and_dst };
+enum class Dir : std::uint8_t {
+  none, src, dst, src_or_dst, src_and_dst,
+  addr1, addr2, addr3, addr4, ra, ta,  ///< 802.11 address fields (pcap-filter(7))
+};
 enum class Kind : std::uint8_t { none, host, net, port, portrange, proto, protochain };
 
 struct Qual {
@@ -71,6 +74,8 @@ struct Expr {
     vlan, mpls, pppoed, pppoes, geneve,
     llc,                   ///< id.text: the subtype name, empty for any LLC frame
     inbound, outbound, ifindex,
+    wlan_type,  ///< 802.11 frame control byte: (byte & id.mask) == value
+    wlan_dir,   ///< 802.11 flags byte: (byte & 3) == value
   } type = Type::primitive;
   std::unique_ptr<Expr> left, right;
   Qual qual;

@@ -191,11 +191,24 @@ void Graph::thread_jumps(int& entry) {
       const Block& c = blocks_[static_cast<std::size_t>(target)];
       if (c.jt == c.jf) {
         if (consumer(c.jt)) break;
+        // Behind a prologue (802.11) libpcap skips no test that loads packet bytes, and a load
+        // past the captured bytes rejects the packet: keep such tests.
+        if (!prologue_.empty() && std::any_of(c.stmts.begin(), c.stmts.end(), [](const BpfInsn& i) {
+              const std::uint16_t cls = insn_class(i.code), mode = insn_mode(i.code);
+              return (cls == kLd || cls == kLdx) && (mode == kAbs || mode == kInd || mode == kMsh);
+            }))
+          break;
         target = c.jt;
         continue;
       }
       std::optional<bool> known;
-      if (insn_src(c.jcode) == kK && !c.stmts.empty()) {
+      // Behind a prologue that branches (802.11 payload offsets) libpcap's optimizer draws no
+      // conclusion from any test (observed: `not llc and host H` on 802.11 is not refused,
+      // `llc and not llc` is).
+      const bool opaque = libpcap_strength_ && std::any_of(prologue_.begin(), prologue_.end(), [](const BpfInsn& i) {
+        return insn_class(i.code) == kJmp;
+      });
+      if (insn_src(c.jcode) == kK && !c.stmts.empty() && !opaque) {
         for (const Fact& f : facts) {
           const Block& src = blocks_[static_cast<std::size_t>(f.canon)];
           if (insn_src(src.jcode) != kK || src.stmts != c.stmts) continue;
@@ -383,7 +396,11 @@ void Graph::merge_register_tests(int& entry) {
   if (entry < 0) return;
   std::vector<int> order = topological(entry);
   std::vector<std::optional<Registers>> in(blocks_.size());
-  in[static_cast<std::size_t>(entry)] = Registers{};
+  Registers at_entry;
+  for (std::size_t cell = 0; cell < kMemWords; ++cell)  // the prologue's values: numbers of their own
+    if (prologue_cells_ >> cell & 1) at_entry.mem[cell] = -100 - static_cast<int>(cell);
+  if (prologue_x_cell_ >= 0) at_entry.x = at_entry.mem[static_cast<std::size_t>(prologue_x_cell_)];
+  in[static_cast<std::size_t>(entry)] = at_entry;
   ValueNumbers numbers;
   for (int b : order) {
     const Block& blk = blocks_[static_cast<std::size_t>(b)];
@@ -455,6 +472,23 @@ void Graph::merge_register_tests(int& entry) {
   entry = through(entry);
 }
 
+// A prologue store to a cell that no statement loads goes, when no jump of the prologue
+// precedes it (so no jump offset changes).
+void Graph::drop_unread_prologue_stores(int entry) {
+  auto loads_cell = [](const BpfInsn& i, std::uint32_t cell) {
+    return (i.code == (kLd | kMem) || i.code == (kLdx | kMem)) && i.k == cell;
+  };
+  for (std::size_t i = 0; i < prologue_.size(); ++i) {
+    const BpfInsn st = prologue_[i];
+    if (insn_class(st.code) == kJmp) break;
+    if (st.code != kSt) continue;
+    bool read = std::any_of(prologue_.begin(), prologue_.end(), [&](const BpfInsn& x) { return loads_cell(x, st.k); });
+    for (int b : topological(entry))
+      for (const BpfInsn& x : emitted_stmts(b)) read = read || loads_cell(x, st.k);
+    if (!read) prologue_.erase(prologue_.begin() + static_cast<std::ptrdiff_t>(i--));
+  }
+}
+
 std::vector<BpfInsn> Graph::emitted_stmts(int b) const {
   std::vector<BpfInsn> out;
   const Block& blk = blocks_[static_cast<std::size_t>(b)];
@@ -465,6 +499,8 @@ std::vector<BpfInsn> Graph::emitted_stmts(int b) const {
 
 BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
   if (entry < 0) return {stmt(kRet | kK, entry == kAccept ? snaplen : 0)};
+  // Every jump is relative, so the blocks' code is laid out as if the prologue were not there.
+  BpfProgram out = prologue_;
   std::vector<int> order = topological(entry);
   auto stmts_of = [&](int b) -> std::size_t {
     const auto& keep = keep_[static_cast<std::size_t>(b)];
@@ -518,18 +554,18 @@ BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
     if (!grew) break;
   }
 
-  BpfProgram out;
   for (std::size_t i = 0; i < n; ++i) {
     const Block& b = blocks_[static_cast<std::size_t>(order[i])];
     for (std::size_t j = 0; j < b.stmts.size(); ++j)
       if (keep_[static_cast<std::size_t>(order[i])][j]) out.push_back(b.stmts[j]);
-    std::size_t jpos = out.size();
+    const std::size_t base = prologue_.size();
+    std::size_t jpos = out.size() - base;
     std::size_t after = jpos + 1;
     std::size_t t_at = tramp_t[i] ? after : target_from(b.jt, jpos);
     std::size_t f_at = tramp_f[i] ? after + tramp_t[i] : target_from(b.jf, jpos);
     out.push_back(jump(b.jcode, b.k, static_cast<std::uint8_t>(t_at - jpos - 1), static_cast<std::uint8_t>(f_at - jpos - 1)));
-    if (tramp_t[i]) out.push_back(stmt(kJmp | kJa, static_cast<std::uint32_t>(target_from(b.jt, out.size()) - out.size() - 1)));
-    if (tramp_f[i]) out.push_back(stmt(kJmp | kJa, static_cast<std::uint32_t>(target_from(b.jf, out.size()) - out.size() - 1)));
+    if (tramp_t[i]) out.push_back(stmt(kJmp | kJa, static_cast<std::uint32_t>(target_from(b.jt, out.size() - base) - (out.size() - base) - 1)));
+    if (tramp_f[i]) out.push_back(stmt(kJmp | kJa, static_cast<std::uint32_t>(target_from(b.jf, out.size() - base) - (out.size() - base) - 1)));
     if (island_after[i]) {
       out.push_back(stmt(kRet | kK, snaplen));
       out.push_back(stmt(kRet | kK, 0));
@@ -606,8 +642,10 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
     if (!accepts && reject_all_is_error) return fail(Errc::invalid_argument, "filter: expression rejects all packets");
     if (!accepts) entry = kReject;
   }
-  if (optimize) merge_register_tests(entry);
-  else {
+  if (optimize) {
+    merge_register_tests(entry);
+    drop_unread_prologue_stores(entry);
+  } else {
     keep_.assign(blocks_.size(), {});
     for (std::size_t i = 0; i < blocks_.size(); ++i) keep_[i].assign(blocks_[i].stmts.size(), 1);
   }

@@ -54,6 +54,16 @@ class Graph {
 
   [[nodiscard]] const std::vector<Block>& blocks() const noexcept { return blocks_; }
 
+  /// Straight code emitted before the first block (802.11's variable header offsets); its
+  /// jumps stay inside it. `cells` (bit i: scratch cell i) are the cells it leaves holding
+  /// values that nothing else writes, which blocks may load.
+  /// `x_cell`: the cell whose value X holds at the end of the prologue (-1: none).
+  void set_prologue(std::vector<BpfInsn> code, std::uint32_t cells, int x_cell = -1) {
+    prologue_ = std::move(code);
+    prologue_cells_ = cells;
+    prologue_x_cell_ = x_cell;
+  }
+
  private:
   void patch(const std::vector<Cond::Exit>& exits, int target);
   int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
@@ -61,10 +71,14 @@ class Graph {
   void thread_jumps(int& entry);
   void merge_tails(int& entry);
   void merge_register_tests(int& entry);
+  void drop_unread_prologue_stores(int entry);
   std::vector<int> topological(int entry) const;
   BpfProgram emit(int entry, std::uint32_t snaplen) const;
 
   std::vector<Block> blocks_;
+  std::vector<BpfInsn> prologue_;
+  std::uint32_t prologue_cells_ = 0;
+  int prologue_x_cell_ = -1;
   bool libpcap_strength_ = false;  ///< thread_jumps draws only the conclusions libpcap's optimizer draws
   std::vector<BpfInsn> emitted_stmts(int b) const;
 

@@ -25,7 +25,8 @@ constexpr ProtoName kProtoNames[] = {
     {"sctp", Proto::sctp}, {"icmp", Proto::icmp}, {"icmp6", Proto::icmp6}, {"igmp", Proto::igmp},
     {"igrp", Proto::igrp}, {"pim", Proto::pim}, {"vrrp", Proto::vrrp}, {"carp", Proto::carp},
     {"ah", Proto::ah}, {"esp", Proto::esp},
-    {"fddi", Proto::unsupported}, {"tr", Proto::unsupported}, {"wlan", Proto::unsupported},
+    // fddi, tr and wlan qualify link-layer addresses as ether does (on their own link types).
+    {"fddi", Proto::link}, {"tr", Proto::link}, {"wlan", Proto::link},
     {"ppp", Proto::unsupported}, {"slip", Proto::unsupported}, {"radio", Proto::unsupported},
     {"decnet", Proto::decnet}, {"atalk", Proto::atalk}, {"aarp", Proto::aarp},
     {"lat", Proto::lat}, {"sca", Proto::sca}, {"moprc", Proto::moprc},
@@ -43,18 +44,52 @@ constexpr std::string_view kKeywords[] = {
     "protochain", "less", "greater", "len", "broadcast", "multicast", "vlan", "mpls", "pppoed", "pppoes",
     "geneve", "llc", "inbound", "outbound", "ifindex", "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule",
     "action", "addr1", "addr2", "addr3", "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu",
-    "msu", "hfisu", "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
+    "msu", "hfisu", "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter",
+    "address1", "address2", "address3", "address4"};
 
 // Words libpcap knows that we do not compile yet.
 constexpr std::string_view kUnsupportedWords[] = {
     "gateway", "geneve",
-    "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule", "action", "addr1", "addr2", "addr3",
-    "addr4", "ra", "ta", "type", "subtype", "dir", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio",
+    "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule", "action", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio",
     "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
 
 std::optional<Proto> proto_named(std::string_view w) {
   for (const auto& p : kProtoNames)
     if (p.name == w) return p.proto;
+  return std::nullopt;
+}
+
+// 802.11 frame types and subtypes as frame control byte values (IEEE 802.11-2016 9.2.4.1.3,
+// Table 9-1: type in bits 2-3, subtype in bits 4-7), with the names pcap-filter(7) gives them.
+struct WlanName {
+  std::string_view name;
+  std::uint32_t value;
+};
+constexpr WlanName kWlanTypes[] = {{"mgt", 0x00}, {"ctl", 0x04}, {"data", 0x08}};
+constexpr WlanName kWlanMgtSubtypes[] = {
+    {"assoc-req", 0x00}, {"assocreq", 0x00}, {"assoc-resp", 0x10}, {"assocresp", 0x10},
+    {"reassoc-req", 0x20}, {"reassocreq", 0x20}, {"reassoc-resp", 0x30}, {"reassocresp", 0x30},
+    {"probe-req", 0x40}, {"probereq", 0x40}, {"probe-resp", 0x50}, {"proberesp", 0x50},
+    {"beacon", 0x80}, {"atim", 0x90}, {"disassoc", 0xa0}, {"disassociation", 0xa0},
+    {"auth", 0xb0}, {"deauth", 0xc0}, {"deauthentication", 0xc0}};
+constexpr WlanName kWlanCtlSubtypes[] = {
+    {"ps-poll", 0xa0}, {"rts", 0xb0}, {"cts", 0xc0}, {"ack", 0xd0}, {"cf-end", 0xe0}, {"cf-end-ack", 0xf0}};
+constexpr WlanName kWlanDataSubtypes[] = {
+    {"data", 0x00}, {"data-cf-ack", 0x10}, {"data-cf-poll", 0x20}, {"data-cf-ack-poll", 0x30},
+    {"null", 0x40}, {"cf-ack", 0x50}, {"cf-poll", 0x60}, {"cf-ack-poll", 0x70},
+    {"qos-data", 0x80}, {"qos-data-cf-ack", 0x90}, {"qos-data-cf-poll", 0xa0}, {"qos-data-cf-ack-poll", 0xb0},
+    {"qos", 0xc0}, {"qos-cf-poll", 0xe0}, {"qos-cf-ack-poll", 0xf0}};
+constexpr WlanName kWlanDirs[] = {{"nods", 0}, {"tods", 1}, {"fromds", 2}, {"dstods", 3}};
+
+std::span<const WlanName> wlan_subtypes(std::uint32_t type) {
+  if (type == 0x00) return kWlanMgtSubtypes;
+  if (type == 0x04) return kWlanCtlSubtypes;
+  return kWlanDataSubtypes;
+}
+
+std::optional<std::uint32_t> wlan_named(std::span<const WlanName> table, std::string_view w) {
+  for (const auto& n : table)
+    if (n.name == w) return n.value;
   return std::nullopt;
 }
 
@@ -341,6 +376,7 @@ class Parser {
         }
         return e;
       }
+      if (w == "type" || w == "subtype" || w == "dir") return wlan_field(std::move(e));
       if (w == "less" || w == "greater") {
         take();
         if (peek().kind != Tok::number) return syntax_error();
@@ -364,6 +400,7 @@ class Parser {
           e->qual = q;
           return e;
         }
+        if (is_word("type") || is_word("subtype") || is_word("dir")) return wlan_field(std::move(e));
         if (is_word("proto")) {
           take();
           q.kind = Kind::proto;
@@ -403,6 +440,19 @@ class Parser {
         take();
       }
     }
+    static constexpr std::pair<std::string_view, Dir> kAddrWords[] = {
+        {"addr1", Dir::addr1}, {"address1", Dir::addr1}, {"addr2", Dir::addr2}, {"address2", Dir::addr2},
+        {"addr3", Dir::addr3}, {"address3", Dir::addr3}, {"addr4", Dir::addr4}, {"address4", Dir::addr4},
+        {"ra", Dir::ra}, {"ta", Dir::ta}};
+    if (q.dir == Dir::none && peek().kind == Tok::word && !peek().escaped) {
+      for (auto [word, dir] : kAddrWords) {
+        if (peek().text != word) continue;
+        take();
+        q.dir = dir;
+        any_qual = true;
+        break;
+      }
+    }
     if (is_word("host") || is_word("net") || is_word("port") || is_word("portrange")) {
       const std::string& w = peek().text;
       q.kind = w == "host" ? Kind::host : w == "net" ? Kind::net : w == "port" ? Kind::port : Kind::portrange;
@@ -423,6 +473,58 @@ class Parser {
     }
     last_qual_ = q;
     return finish_primitive(std::move(e), q);
+  }
+
+  // 802.11 `type T [subtype S]`, `subtype S`, `dir D`: names or numbers (libpcap checks only
+  // that a type number has no bits outside the type field; a lone subtype needs a name).
+  std::unique_ptr<Expr> wlan_field(std::unique_ptr<Expr> e) {
+    auto value = [&](std::span<const WlanName> names, std::string_view what) -> std::optional<std::uint32_t> {
+      const Token& t = peek();
+      if (t.kind == Tok::number) return take().value;
+      if (t.kind != Tok::word) return syntax_error(), std::nullopt;
+      auto v = wlan_named(names, t.text);
+      if (!v) return error(Errc::invalid_argument, t.column, fmt::format("unknown 802.11 {} name \"{}\"", what, t.text)), std::nullopt;
+      take();
+      return v;
+    };
+    std::string word = take().text;
+    e->type = Expr::Type::wlan_type;
+    if (word == "dir") {
+      auto v = value(kWlanDirs, "direction");
+      if (!v) return nullptr;
+      e->type = Expr::Type::wlan_dir;
+      e->value = *v;
+      return e;
+    }
+    if (word == "subtype") {
+      const Token& t = peek();
+      if (t.kind != Tok::word) return syntax_error();
+      for (std::uint32_t type : {0x00u, 0x04u, 0x08u}) {
+        if (auto v = wlan_named(wlan_subtypes(type), t.text)) {
+          take();
+          e->value = type | *v;
+          e->id.mask = 0xfc;
+          return e;
+        }
+      }
+      // libpcap's words for a lone unknown subtype.
+      return error(Errc::invalid_argument, t.column, fmt::format("unknown 802.11 type name \"{}\"", t.text));
+    }
+    const std::uint32_t type_column = peek().column;
+    auto type = value(kWlanTypes, "type");
+    if (!type) return nullptr;
+    if (*type & ~0x0cu)
+      return error(Errc::invalid_argument, type_column, fmt::format("invalid 802.11 type value 0x{:02x}", *type));
+    e->value = *type;
+    e->id.mask = 0x0c;
+    if (is_word("subtype")) {
+      take();
+      auto sub = value(wlan_subtypes(*type), "subtype");
+      if (!sub) return nullptr;
+      e->value = *type | *sub;
+      e->id.mask = 0xfc;
+    }
+    return e;
   }
 
   // The words that make a primitive on their own, with an optional number or name after them.

@@ -29,7 +29,8 @@ using test::run;
 const std::string kPxdump = PCAPXX_BIN_DIR "/pxdump";
 
 // The link types our compiler supports (filter.hpp), by tcpdump's name.
-constexpr std::string_view kSupported[] = {"EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP"};
+constexpr std::string_view kSupported[] = {"EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP",
+                                           "IEEE802_11", "IEEE802_11_RADIO"};
 
 struct Sample {
   std::string tcpdump_name;
