@@ -35,6 +35,16 @@ struct SavefileInfo {
   std::vector<std::string> comments;  ///< opt_comment of the SHB
 };
 
+/// A pcapng custom option (draft-ietf-opsawg-pcapng 3.5.1): code 2988 (UTF-8) or 2989
+/// (binary) may be copied by tools that rewrite a file, 19372/19373 may not; a Private
+/// Enterprise Number says whose it is.
+struct CustomOption {
+  std::uint16_t code = 2989;
+  std::uint32_t pen = 0;
+  std::span<const std::byte> data;  ///< after the PEN; read: a view into the block
+  bool swapped = false;             ///< read: the section's byte order is not the host's
+};
+
 /// The per-packet options of a pcapng EPB/SPB/PB, parsed on demand from RawOptions.
 struct PacketOptions {
   std::vector<std::string_view> comments;   ///< opt_comment (views into the block)
@@ -44,6 +54,7 @@ struct PacketOptions {
   std::optional<std::uint64_t> packet_id;   ///< epb_packetid
   std::optional<std::uint32_t> queue;       ///< epb_queue
   std::vector<std::span<const std::byte>> verdicts;  ///< epb_verdict (type byte first)
+  std::vector<CustomOption> custom;         ///< custom options (codes 2988, 2989, 19372, 19373)
 };
 
 /// Parses per-packet options; malformed options end the parse with an error.
@@ -140,6 +151,14 @@ class SavefileWriter {
   /// Writes one packet; header.interface selects the IDB (pcapng). Comments go into the EPB.
   virtual Result<void> write(const PacketView& packet,
                              std::span<const std::string_view> comments = {}) = 0;
+  /// Writes one packet with comments and custom options (pcapng; other formats drop the
+  /// options). A custom option read from a file in the other byte order is refused: its data
+  /// cannot be converted without knowing its layout.
+  virtual Result<void> write_annotated(const PacketView& packet, std::span<const std::string_view> comments,
+                                       std::span<const CustomOption> custom) {
+    (void)custom;
+    return write(packet, comments);
+  }
   /// Writes every packet of a batch.
   virtual Result<void> write_batch(Batch batch);
   /// Adds an interface (pcapng: writes an IDB now) and returns its index.

@@ -253,6 +253,13 @@ Result<PacketOptions> parse_packet_options(const RawOptions& raw) {
         if (v.empty()) return wrong(*opt, "epb_verdict", "at least 1");
         out.verdicts.push_back(v);
         break;
+      case kCustomUtf8Copy:
+      case kCustomBinaryCopy:
+      case kCustomUtf8NoCopy:
+      case kCustomBinaryNoCopy:
+        if (v.size() < 4) return wrong(*opt, "custom", "at least 4 (the Private Enterprise Number)");
+        out.custom.push_back({opt->code, load<std::uint32_t>(v.data(), raw.swapped), v.subspan(4), raw.swapped});
+        break;
       default: break;
     }
   }

@@ -31,6 +31,11 @@ inline constexpr std::uint32_t kByteOrderMagic = 0x1A2B3C4D;
 /// Option codes that every block shares (3.5).
 inline constexpr std::uint16_t kOptEndOfOpt = 0;
 inline constexpr std::uint16_t kOptComment = 1;
+/// Custom options (3.5.1): UTF-8 or binary, copyable or not; a PEN leads the value.
+inline constexpr std::uint16_t kCustomUtf8Copy = 2988;
+inline constexpr std::uint16_t kCustomBinaryCopy = 2989;
+inline constexpr std::uint16_t kCustomUtf8NoCopy = 19372;
+inline constexpr std::uint16_t kCustomBinaryNoCopy = 19373;
 
 /// The block's name in the spec's words, for messages ("Enhanced Packet Block").
 std::string_view block_name(std::uint32_t type) noexcept;

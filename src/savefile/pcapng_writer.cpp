@@ -151,6 +151,12 @@ class PcapngWriter final : public SavefileWriter {
     return per_packet_ ? out_->flush() : Result<void>{};
   }
 
+  Result<void> write_annotated(const PacketView& packet, std::span<const std::string_view> comments,
+                               std::span<const CustomOption> custom) override {
+    if (auto ok = write_one(packet, comments, custom); !ok) return ok;
+    return per_packet_ ? out_->flush() : Result<void>{};
+  }
+
   // With the per-packet policy the whole batch is in the file when this returns.
   Result<void> write_batch(Batch batch) override {
     for (const PacketView& p : batch)
@@ -191,7 +197,8 @@ class PcapngWriter final : public SavefileWriter {
   }
 
  private:
-  Result<void> write_one(const PacketView& p, std::span<const std::string_view> comments) {
+  Result<void> write_one(const PacketView& p, std::span<const std::string_view> comments,
+                         std::span<const CustomOption> custom = {}) {
     const PacketHeader& h = p.header;
     if (h.interface >= interfaces_.size() || h.caplen != p.data.size() ||
         h.caplen > interfaces_[h.interface].max_caplen || h.ts.ns < 0 || closed_) [[unlikely]]
@@ -202,6 +209,16 @@ class PcapngWriter final : public SavefileWriter {
       if (c.size() > kMaxOptionLen) [[unlikely]]
         return check_option_len(fmt::format("packet {}: comment", count_ + 1), c.size(), out_->name());
       options_len += 4 + c.size() + pad4(c.size());
+    }
+    for (const CustomOption& c : custom) {
+      if (c.swapped) [[unlikely]]
+        return fail(Errc::unsupported,
+                    fmt::format("{}: packet {}: custom option {} (PEN {}) comes from a section in the other byte "
+                                "order; its data cannot be converted",
+                                out_->name(), count_ + 1, c.code, c.pen));
+      if (c.data.size() + 4 > kMaxOptionLen) [[unlikely]]
+        return check_option_len(fmt::format("packet {}: custom option", count_ + 1), c.data.size() + 4, out_->name());
+      options_len += 4 + 4 + c.data.size() + pad4(c.data.size() + 4);
     }
     bool with_flags = h.has_flags || h.direction != Direction::unknown;
     if (with_flags) options_len += 8;
@@ -230,6 +247,13 @@ class PcapngWriter final : public SavefileWriter {
         if (auto ok = out_->append(std::as_bytes(std::span(oh))); !ok) return ok;
         if (auto ok = out_->append(std::as_bytes(std::span(c))); !ok) return ok;
         if (auto ok = out_->append_zeros(pad4(c.size())); !ok) return ok;
+      }
+      for (const CustomOption& c : custom) {
+        std::array<std::uint16_t, 2> oh{c.code, static_cast<std::uint16_t>(c.data.size() + 4)};
+        if (auto ok = out_->append(std::as_bytes(std::span(oh))); !ok) return ok;
+        if (auto ok = out_->append(std::as_bytes(std::span(&c.pen, 1))); !ok) return ok;
+        if (auto ok = out_->append(c.data); !ok) return ok;
+        if (auto ok = out_->append_zeros(pad4(c.data.size() + 4)); !ok) return ok;
       }
       if (with_flags) {
         // epb_flags bits 0-1: 1 inbound, 2 outbound; the direction we know wins over the source's.

@@ -1,0 +1,171 @@
+#include "process_column.hpp"
+
+#include <cstring>
+
+namespace pxdump {
+namespace {
+
+// Option codes of draft-ietf-opsawg-pcapng 3.5: opt_comment, opt_endofopt.
+constexpr std::uint16_t kOptComment = 1;
+constexpr std::uint16_t kOptEnd = 0;
+
+template <class T>
+void put(std::vector<std::byte>& out, T v) {
+  std::size_t at = out.size();
+  out.resize(at + sizeof v);
+  std::memcpy(out.data() + at, &v, sizeof v);
+}
+
+void put_option(std::vector<std::byte>& out, std::uint16_t code, std::span<const std::byte> value) {
+  put<std::uint16_t>(out, code);
+  put<std::uint16_t>(out, static_cast<std::uint16_t>(value.size()));
+  out.insert(out.end(), value.begin(), value.end());
+  out.resize(out.size() + ((4 - (value.size() & 3)) & 3));
+}
+
+void json_string(fmt::memory_buffer& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+ProcessColumn::ProcessColumn(const Options& opt, bool live)
+    : opt_(opt), live_(live), annotate_(live && !opt.write_file.empty() && (opt.pcapng || opt.write_file.ends_with(".pcapng"))) {}
+
+ProcessColumn::~ProcessColumn() = default;
+
+pcapxx::Result<std::unique_ptr<ProcessColumn>> ProcessColumn::open(const Options& opt, bool live) {
+  if (!opt.process && !opt.process_pid && opt.process_comm.empty() && !opt.process_uid)
+    return std::unique_ptr<ProcessColumn>();
+  auto col = std::unique_ptr<ProcessColumn>(new ProcessColumn(opt, live));
+  if (live) {
+    auto a = pcapxx::ProcessAttributor::open({});
+    if (!a) return std::unexpected(a.error());
+    for (const std::string& w : (*a)->warnings()) fmt::print(stderr, "pxdump: warning: {}\n", w);
+    col->attributor_ = std::move(*a);
+  }
+  return col;
+}
+
+void ProcessColumn::prepare(std::span<const pcapxx::PacketView> packets,
+                            std::span<const pcapxx::InterfaceDescription> ifs) {
+  rows_.assign(packets.size(), Row{});
+  if (!live_) {
+    for (std::size_t i = 0; i < packets.size(); ++i)
+      if (auto stored = pcapxx::find_process_option(packets[i].options)) rows_[i] = Row{true, *stored, 0, 0};
+    return;
+  }
+  keys_.assign(packets.size(), std::nullopt);
+  pcapxx::FlowPacket fp;
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    const auto& p = packets[i];
+    if (p.header.interface >= ifs.size()) continue;
+    if (classifier_.classify(p, ifs[p.header.interface].link_type, fp) && fp.has_ports) {
+      keys_[i] = fp.key;
+      attributor_->note(fp.key);
+    }
+  }
+  if (auto ok = attributor_->resolve(); !ok) fmt::print(stderr, "pxdump: {}\n", ok.error().what());
+  arena_.clear();
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (!keys_[i]) continue;
+    pcapxx::Attribution a = attributor_->lookup(*keys_[i]);
+    if (a.process == nullptr) continue;
+    Row& r = rows_[i];
+    r.has = true;
+    r.process = pcapxx::StoredProcess{a.quality, a.process->pid, a.process->tid, a.process->uid,
+                                      a.process->netns, a.process->comm, a.process->cmdline};
+    if (annotate_ && packets[i].options.bytes.empty()) {
+      // A comment for people, the custom option for tools, then opt_endofopt.
+      r.options_at = arena_.size();
+      text_.clear();
+      pcapxx::format_process(text_, r.process);
+      if (!r.process.cmdline.empty()) {
+        text_ += " cmdline ";
+        text_.append(r.process.cmdline.substr(0, 1024));
+      }
+      put_option(arena_, kOptComment, std::as_bytes(std::span(text_)));
+      option_.clear();
+      put<std::uint32_t>(option_, pcapxx::kProcessOptionPen);
+      pcapxx::encode_process_option(*a.process, a.quality, option_);
+      put_option(arena_, pcapxx::kCustomBinaryCopy, option_);
+      put<std::uint32_t>(arena_, kOptEnd);
+      r.options_len = arena_.size() - r.options_at;
+    }
+  }
+}
+
+bool ProcessColumn::accept(std::size_t i) const noexcept {
+  if (!opt_.process_pid && opt_.process_comm.empty() && !opt_.process_uid) return true;
+  const Row& r = rows_[i];
+  if (!r.has) return false;
+  if (opt_.process_pid && r.process.pid != *opt_.process_pid) return false;
+  if (opt_.process_uid && r.process.uid != *opt_.process_uid) return false;
+  if (!opt_.process_comm.empty() && r.process.comm != opt_.process_comm) return false;
+  return true;
+}
+
+void ProcessColumn::append_text(fmt::memory_buffer& line, std::size_t i) {
+  std::string_view all(line.data(), line.size());
+  std::size_t nl = all.find('\n');
+  if (nl == std::string_view::npos) nl = all.size();
+  tail_.clear();
+  tail_.append(all.substr(nl));
+  line.resize(nl);
+  text_.clear();
+  if (rows_[i].has) pcapxx::format_process(text_, rows_[i].process);
+  else text_ = "process unknown";
+  fmt::format_to(std::back_inserter(line), " [{}]", text_);
+  line.append(std::string_view(tail_.data(), tail_.size()));
+}
+
+void ProcessColumn::append_json(fmt::memory_buffer& object, std::size_t i) {
+  std::string_view all(object.data(), object.size());
+  std::size_t close = all.rfind('}');
+  if (close == std::string_view::npos) return;
+  tail_.clear();
+  tail_.append(all.substr(close));
+  object.resize(close);
+  const Row& r = rows_[i];
+  if (!r.has) {
+    object.append(std::string_view(R"(,"process":null)"));
+  } else {
+    const auto& p = r.process;
+    fmt::format_to(std::back_inserter(object), R"(,"process":{{"quality":"{}","pid":{},"tid":{},"uid":{},"netns":{},"comm":)",
+                   pcapxx::to_string(p.quality), p.pid, p.tid, p.uid, p.netns);
+    json_string(object, p.comm);
+    object.append(std::string_view(R"(,"cmdline":)"));
+    json_string(object, p.cmdline);
+    object.push_back('}');
+  }
+  object.append(std::string_view(tail_.data(), tail_.size()));
+}
+
+pcapxx::PacketView ProcessColumn::annotate(const pcapxx::PacketView& p, std::size_t i) const noexcept {
+  const Row& r = rows_[i];
+  if (!annotate_ || r.options_len == 0) return p;
+  pcapxx::PacketView v = p;
+  v.options = pcapxx::RawOptions{std::span<const std::byte>(arena_).subspan(r.options_at, r.options_len), false};
+  return v;
+}
+
+void ProcessColumn::report() const {
+  if (!attributor_) return;
+  auto s = attributor_->stats();
+  fmt::print(stderr, "pxdump: process attribution: {} flows: {} exact, {} inferred, {} unknown\n", s.flows, s.exact,
+             s.inferred, s.unknown);
+}
+
+}  // namespace pxdump
