@@ -111,6 +111,19 @@ DecodeStatus Dns::decode(std::span<const std::byte> data, const DecodeContext&) 
   return {};
 }
 
+bool Dns::decode_header(std::span<const std::byte> data) noexcept {
+  if (data.size() < kHeaderLength) return false;
+  id = load_be16(data.data());
+  flags = load_be16(data.data() + 2);
+  question_count = load_be16(data.data() + 4);
+  answer_count = load_be16(data.data() + 6);
+  authority_count = load_be16(data.data() + 8);
+  additional_count = load_be16(data.data() + 10);
+  contents = data;
+  payload = {};
+  return true;
+}
+
 std::size_t Dns::read_name(std::uint32_t offset, std::span<char> out) const noexcept {
   std::size_t len = 0;
   const NameWalk w = walk_name(contents, offset, out, &len);

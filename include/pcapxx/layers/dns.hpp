@@ -57,6 +57,10 @@ struct Dns : LayerBase {
 
   /// Decodes the header at the start of data (see layer.hpp).
   DecodeStatus decode(std::span<const std::byte> data, const DecodeContext& ctx) noexcept;
+  /// Reads only the 12-byte header and views all of data as the message, without walking the
+  /// sections: a truncated message can then be read with DnsReader up to where it breaks
+  /// (printers show such a prefix). False if data is shorter than the header.
+  bool decode_header(std::span<const std::byte> data) noexcept;
   /// Prepends this header to buf (see serialize.hpp).
   void serialize(SerializeBuffer& buf, const SerializeOptions& opts, const SerializeContext& ctx) const;
 };

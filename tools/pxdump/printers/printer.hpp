@@ -21,6 +21,7 @@ struct PrintFlags {
   bool link_header = false;   ///< -e
   bool absolute_seq = false;  ///< -S
   bool no_checksum = false;   ///< -K: do not verify checksums
+  bool suppress_default_print = false;  ///< -x/-X/-A given: no hex dump of undecoded payloads
 };
 
 /// Where one packet's text goes, and the flags every printer needs.

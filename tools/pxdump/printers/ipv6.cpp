@@ -1,0 +1,208 @@
+// IPv6 (RFC 8200) and its extension headers, as tcpdump 4.99 prints them: "IP6 " (not with -e),
+// with -v "(class, flowlabel, hlim, next-header, payload length) ", then "src > dst: " unless the
+// transport follows the fixed header directly (it prints the addresses with its ports), then
+// "HBH ", "DSTOPT ", "RT6 (...) ", "frag (...) " per extension header.
+#include <array>
+#include <optional>
+
+#include "printers/core.hpp"
+
+namespace pxdump::printers {
+
+using namespace pcapxx::layers;
+
+namespace {
+
+void print_ext_options(Context& ctx, const Ipv6OptionsHeader& h) {
+  if (ctx.out.flags.verbose == 0) return;
+  Out& out = ctx.out;
+  OptionReader r = h.option_reader();
+  for (Option o; r.next(o);) {
+    switch (o.kind) {
+      case 0: out.put("(pad1)"); break;
+      case 1: out.put("(padn)"); break;
+      case 5:
+        if (o.data.size() == 2)
+          out.put("(rtalert: 0x{:04x}) ", std::to_integer<unsigned>(o.data[0]) << 8 | std::to_integer<unsigned>(o.data[1]));
+        else out.put("(rtalert: invalid len {})", o.data.size());
+        break;
+      default: out.put("(opt_type 0x{:02x}: len={})", o.kind, o.data.size()); break;
+    }
+  }
+  out.put(" ");
+}
+
+/// A packet decoded on from where the decode stopped at its layer limit (Packet::kMaxLayers):
+/// tcpdump follows a chain of extension headers of any length. One of a few per thread,
+/// reused, so that nothing is allocated per packet; a chain that needs more stays cut.
+class Continuation {
+ public:
+  Continuation() = default;
+  Continuation(const Continuation&) = delete;
+  Continuation& operator=(const Continuation&) = delete;
+  ~Continuation() {
+    if (packet_ != nullptr) --in_use_;
+  }
+
+  /// The layers after those of `at`, or nullptr when `at` ended for another reason.
+  pcapxx::layers::Packet* next(const Context& at) {
+    const pcapxx::layers::DecodeFailure* f = at.packet.error();
+    if (f == nullptr || f->reason != "too many layers" || f->remaining.empty()) return nullptr;
+    if (packet_ == nullptr) {
+      if (in_use_ == kPool) return nullptr;
+      packet_ = &pool_[in_use_++];
+    }
+    // The failure views the original bytes, not the packet being reassigned.
+    const auto type = f->layer;
+    const auto bytes = f->remaining;
+    packet_->assign(bytes, type);
+    return packet_->layers().empty() ? nullptr : packet_;
+  }
+
+ private:
+  static constexpr std::size_t kPool = 4;
+  static thread_local std::array<pcapxx::layers::Packet, kPool> pool_;
+  static thread_local std::size_t in_use_;
+  pcapxx::layers::Packet* packet_ = nullptr;
+};
+
+thread_local std::array<pcapxx::layers::Packet, Continuation::kPool> Continuation::pool_;
+thread_local std::size_t Continuation::in_use_ = 0;
+
+}  // namespace
+
+void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
+  const Layer& layer = ctx.layers[index];
+  const auto& ip = *layer.as<Ipv6>();
+  Out& out = ctx.out;
+  if (index == 0 && !ctx.link_done && out.flags.link_header) out.put("ip: ");
+  ctx.link_done = true;
+  if (!out.flags.link_header) out.put("IP6 ");
+  std::uint32_t len = ip.payload_length;
+  const std::uint32_t avail = length >= 40 ? length - 40 : 0;
+  if (len > avail) {
+    out.put("truncated-ip6 - {} bytes missing!", len - avail);
+    len = avail;
+  }
+  if (out.flags.verbose > 0) {
+    out.put("(");
+    if (ip.traffic_class != 0) out.put("class 0x{:02x}, ", ip.traffic_class);
+    if (ip.flow_label != 0) out.put("flowlabel 0x{:05x}, ", ip.flow_label);
+    const auto name = ip_protocol_name(ip.next_header);
+    out.put("hlim {}, next-header {} ({}) payload length: {}) ", ip.hop_limit,
+            name.empty() ? std::string_view("unknown") : name, ip.next_header, ip.payload_length);
+  }
+  const auto* saved4 = ctx.ip4;
+  const auto* saved6 = ctx.ip6;
+  const auto* saved_destination = ctx.ip6_final_destination;
+  ctx.ip4 = nullptr;
+  ctx.ip6 = &ip;
+  ctx.ip_layer = &layer;
+  ctx.fragmented = false;
+  ctx.ip6_next_header = ip.next_header;
+  ctx.ip6_final_destination = nullptr;
+  const bool transport_prints = ip.next_header == 6 || ip.next_header == 17 || ip.next_header == 132 ||
+                                ip.next_header == 33;
+  if (!transport_prints) {
+    ctx.resolver.ipv6(out, ip.src);
+    out.put(" > ");
+    ctx.resolver.ipv6(out, ip.dst);
+    out.put(": ");
+  }
+  std::uint32_t rest = len;
+  std::size_t i = index + 1;
+  std::uint8_t next = ip.next_header;
+  bool later_fragment = false;
+  // `cur` walks the layers; past the decode's layer limit it moves to a continuation.
+  Context* cur = &ctx;
+  Continuation continuation;
+  std::optional<Context> sub;
+  for (;; ++i) {
+    if (i >= cur->layers.size()) {
+      pcapxx::layers::Packet* more = continuation.next(*cur);
+      if (more == nullptr) break;
+      sub.emplace(Context{ctx.out, ctx.resolver, ctx.names, ctx.tcp_state, *more, more->layers(), ctx.caplen, ctx.origlen});
+      cur = &*sub;
+      i = static_cast<std::size_t>(-1);  // ++i makes it 0
+      continue;
+    }
+    const Layer& l = cur->layers[i];
+    const auto hl = static_cast<std::uint32_t>(l.contents().size());
+    if (const auto* h = l.as<Ipv6HopByHop>()) {
+      out.put("HBH ");
+      print_ext_options(ctx, *h);
+      next = h->next_header;
+    } else if (const auto* d = l.as<Ipv6Destination>()) {
+      out.put("DSTOPT ");
+      print_ext_options(ctx, *d);
+      next = d->next_header;
+    } else if (const auto* r = l.as<Ipv6Routing>()) {
+      out.put("RT6 (len={}, type={}{}, segleft={}", r->header_ext_length, r->routing_type,
+              r->routing_type == 0 ? " [Deprecated]" : "", r->segments_left);
+      if ((r->routing_type == 0 || r->routing_type == 2) && r->type_data.size() >= 4) {
+        // Types 0 and 2: 4 reserved bytes (shown with -v), then the addresses (RFC 2460 4.4,
+        // RFC 6275 6.4).
+        const auto* rsv = r->type_data.data();
+        if (out.flags.verbose > 0)
+          out.put(", rsv=0x{:x}", std::uint32_t{std::to_integer<std::uint8_t>(rsv[0])} << 24 |
+                                    std::uint32_t{std::to_integer<std::uint8_t>(rsv[1])} << 16 |
+                                    std::uint32_t{std::to_integer<std::uint8_t>(rsv[2])} << 8 |
+                                    std::to_integer<std::uint8_t>(rsv[3]));
+        for (std::size_t at = 4, n = 0; at + 16 <= r->type_data.size(); at += 16, ++n) {
+          out.put(", [{}]", n);
+          ctx.resolver.ipv6(out, r->type_data.data() + at);
+          ctx.ip6_final_destination = r->type_data.data() + at;
+        }
+      }
+      out.put(") ");
+      next = r->next_header;
+    } else if (const auto* f = l.as<Ipv6Fragment>()) {
+      const std::uint32_t off = std::uint32_t{f->fragment_offset} * 8;
+      const std::uint32_t flen = rest >= 8 ? rest - 8 : 0;
+      if (out.flags.verbose > 0) out.put("frag (0x{:08x}:{}|{})", f->identification, off, flen);
+      else out.put("frag ({}|{})", off, flen);
+      next = f->next_header;
+      ctx.fragmented = true;
+      if (off != 0) {
+        later_fragment = true;
+        ++i;
+        break;
+      }
+      out.put(" ");
+    } else {
+      break;
+    }
+    rest = rest >= hl ? rest - hl : 0;
+  }
+  ctx.ip6_next_header = next;
+  if (cur != &ctx) {
+    // The continuation's walk carries this packet's IP state.
+    cur->ip4 = ctx.ip4;
+    cur->ip6 = ctx.ip6;
+    cur->ip_layer = ctx.ip_layer;
+    cur->fragmented = ctx.fragmented;
+    cur->ip6_next_header = next;
+    cur->ip6_final_destination = ctx.ip6_final_destination;
+    cur->link_done = true;
+    cur->depth = ctx.depth;
+  }
+  if (!later_fragment) {
+    if (i < cur->layers.size() && cur->layers[i].type() != LayerType::payload) {
+      print_from(*cur, i, rest);
+    } else if (i >= cur->layers.size() && cur->packet.error() != nullptr) {
+      print_from(*cur, i, rest);
+    } else if (next == 59) {
+      out.put("no next header");
+    } else {
+      // tcpdump's default case starts with a space of its own after "a > b: ".
+      const auto name = ctx.resolver.numeric() ? std::string_view() : ip_protocol_short_name(next);
+      if (!name.empty()) out.put(" {} {}", name, rest);
+      else out.put(" ip-proto-{} {}", next, rest);
+    }
+  }
+  ctx.ip4 = saved4;
+  ctx.ip6 = saved6;
+  ctx.ip6_final_destination = saved_destination;
+}
+
+}  // namespace pxdump::printers

@@ -1,0 +1,58 @@
+// UDP (RFC 768), as tcpdump 4.99 prints it: "a.p > b.q: " then the application protocol's text
+// (part B's printers for DNS, BOOTP, NTP, VXLAN, Geneve) or tcpdump's generic "UDP, length N";
+// with -vv over IPv4 and -v over IPv6 the checksum verdict first.
+#include "printers/core.hpp"
+
+namespace pxdump::printers {
+
+using namespace pcapxx::layers;
+
+void print_udp(Context& ctx, std::size_t index, std::uint32_t length) {
+  const Layer& layer = ctx.layers[index];
+  const auto& udp = *layer.as<Udp>();
+  Out& out = ctx.out;
+  print_transport_addresses(ctx, udp.src_port, udp.dst_port, true);
+  if (length < 8) {
+    out.put("truncated-udp {}", length);
+    return;
+  }
+  std::uint32_t ulen = udp.length;
+  if (ulen < 8) {
+    out.put("truncated-udplength {}", ulen);
+    return;
+  }
+  ulen -= 8;
+  std::uint32_t len = length - 8;
+  if (ulen < len || ctx.fragmented) len = ulen;  // a first fragment: the datagram's length
+  if (out.flags.verbose > 0 && !out.flags.no_checksum && !ctx.fragmented) {
+    const auto whole = ctx.packet.data().subspan(layer.offset);
+    const bool v4 = ctx.ip4 != nullptr && ctx.ip6 == nullptr;
+    if (v4 && out.flags.verbose > 1) {
+      if (udp.checksum == 0) {
+        out.put("[no cksum] ");
+      } else if (whole.size() >= len + 8) {
+        const std::uint16_t c = checksum_fold(checksum_add(whole.first(len + 8), pseudo_header_sum(ctx, 17, len + 8)));
+        if (c != 0) out.put("[bad udp cksum 0x{:04x} -> 0x{:04x}!] ", udp.checksum, checksum_should_be(udp.checksum, c));
+        else out.put("[udp sum ok] ");
+      }
+    } else if (ctx.ip6 != nullptr && whole.size() >= len + 8) {
+      const std::uint16_t c = checksum_fold(checksum_add(whole.first(len + 8), pseudo_header_sum(ctx, 17, len + 8)));
+      if (c != 0) out.put("[bad udp cksum 0x{:04x} -> 0x{:04x}!] ", udp.checksum, checksum_should_be(udp.checksum, c));
+      else out.put("[udp sum ok] ");
+    }
+  }
+  if (out.flags.quiet) {
+    out.put("UDP, length {}", ulen);
+    return;
+  }
+  const std::size_t next = index + 1;
+  if (next < ctx.layers.size()) {
+    const LayerType t = ctx.layers[next].type();
+    if (t != LayerType::payload) return print_from(ctx, next, len);
+  } else if (ctx.packet.error() != nullptr) {
+    return print_from(ctx, next, len);
+  }
+  out.put("UDP, length {}", len);
+}
+
+}  // namespace pxdump::printers
