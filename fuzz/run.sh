@@ -8,6 +8,8 @@ set -uo pipefail
 seconds=${1:?usage: run.sh SECONDS [BUILD_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../build-fuzz}
+# Absolute: each target runs from inside its own work directory.
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "run.sh: no build directory ${2:-$here/../build-fuzz}" >&2; exit 2; }
 jobs=${PCAPXX_FUZZ_JOBS:-1}  # parallel fuzzing processes per target
 
 shopt -s nullglob

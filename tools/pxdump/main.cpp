@@ -13,6 +13,7 @@
 #include "options.hpp"
 #include "packet_loop.hpp"
 #include "pcapxx/savefile.hpp"
+#include "savefile_list.hpp"
 #include "signals.hpp"
 
 namespace {
@@ -49,6 +50,21 @@ int run_savefile(const pxdump::Options& opt, const std::string& expression) {
   return result.status;
 }
 
+// Several -r, or -V: the files as one stream (savefile_list.hpp).
+int run_savefile_list(const pxdump::Options& opt, const std::string& expression) {
+  auto names = pxdump::savefile_names(opt);
+  if (!names) {
+    fmt::print(stderr, "pxdump: {}\n", names.error().what());
+    return 1;
+  }
+  auto list = pxdump::SavefileList::open(opt, std::move(*names), expression, !opt.drop_to_user.empty());
+  if (!list) {
+    fmt::print(stderr, "pxdump: {}\n", list.error().what());
+    return 1;
+  }
+  return pxdump::run_packet_loop(opt, **list, nullptr, false).status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,10 +83,16 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "pxdump: {}\n", expression.error().what());
     return 1;
   }
-  if (!opt.read_file.empty()) {
+  if (!opt.read_file.empty() || !opt.read_list_file.empty()) {
     if (!opt.devices.empty()) {
       fmt::print(stderr, "pxdump: -r and -i both given: read a savefile or capture live, not both\n{}",
                  pxdump::usage_text());
+      return 1;
+    }
+    if ((opt.read_files.size() > 1 || !opt.read_list_file.empty()) && opt.dump_program == 0)
+      return run_savefile_list(opt, *expression);
+    if (opt.read_file.empty()) {
+      fmt::print(stderr, "pxdump: -d with -V: give the file to compile for with -r\n");
       return 1;
     }
     return run_savefile(opt, *expression);

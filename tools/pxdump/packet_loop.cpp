@@ -10,128 +10,53 @@
 
 #include "expression.hpp"
 #include "pcapxx/savefile.hpp"
+#include "json_output.hpp"
+#include "printers/packet_printer.hpp"
+#include "process_column.hpp"
+#include "privileges.hpp"
+#include "progress.hpp"
+#include "savefile_output.hpp"
 #include "signals.hpp"
+#include "stats/stats_loop.hpp"
 
 namespace pxdump {
 namespace {
 
-/// Formats "HH:MM:SS.ffffff" in local time (tcpdump's default), caching the broken-down time
-/// per second.
-class TimeFormatter {
- public:
-  explicit TimeFormatter(bool nano) : nano_(nano) {}
-  void append(fmt::memory_buffer& out, pcapxx::Timestamp ts) {
-    std::int64_t sec = ts.seconds();
-    if (sec != cached_sec_) {
-      std::time_t t = static_cast<std::time_t>(sec);
-      std::tm tm{};
-      localtime_r(&t, &tm);
-      cached_ = fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
-      cached_sec_ = sec;
-    }
-    out.append(cached_);
-    if (nano_) fmt::format_to(std::back_inserter(out), ".{:09}", ts.subsec_ns());
-    else fmt::format_to(std::back_inserter(out), ".{:06}", ts.subsec_us());
-  }
-
- private:
-  bool nano_;
-  std::int64_t cached_sec_ = INT64_MIN;
-  std::string cached_;
-};
-
-/// The -w side: opens the writer with the interfaces known at the start and adds later ones.
-class SavefileOutput {
- public:
-  static std::unique_ptr<SavefileOutput> open(const Options& opt, const pcapxx::Source& source) {
-    auto out = std::unique_ptr<SavefileOutput>(new SavefileOutput(opt));
-    pcapxx::WriterOptions wo;
-    wo.format = out->pcapng_ ? pcapxx::SavefileFormat::pcapng : pcapxx::SavefileFormat::pcap;
-    wo.nanosecond = opt.nanosecond;
-    wo.flush = opt.packet_buffered ? pcapxx::FlushPolicy::per_packet : pcapxx::FlushPolicy::buffered;
-    wo.user_application = "pxdump 0.2.0";
-    auto ifs = source.interfaces();
-    // pcap holds one link; pcapng gets every interface seen so far (more may come later).
-    auto initial = out->pcapng_ ? ifs : ifs.first(std::min<std::size_t>(ifs.size(), 1));
-    if (!out->pcapng_ && initial.empty()) {
-      fmt::print(stderr, "pxdump: {}: the input has no interface yet, so there is no link type for a pcap "
-                         "file; write pcapng (--pcapng)\n", opt.write_file);
-      return nullptr;
-    }
-    if (!out->pcapng_) {
-      for (std::size_t i = 1; i < ifs.size(); ++i)
-        if (ifs[i].link_type != ifs[0].link_type && !ifs[i].name.empty()) {
-          fmt::print(stderr, "pxdump: {}: {} has link-type {} and {} has {}: a pcap file holds one; write "
-                             "pcapng (--pcapng)\n", opt.write_file, ifs[0].name, link_type_text(ifs[0].link_type),
-                     ifs[i].name, link_type_text(ifs[i].link_type));
-          return nullptr;
-        }
-    }
-    auto w = pcapxx::SavefileWriter::open(opt.write_file, initial, wo);
-    if (!w) {
-      fmt::print(stderr, "pxdump: {}\n", w.error().what());
-      return nullptr;
-    }
-    out->writer_ = std::move(*w);
-    out->interfaces_written_ = initial.size();
-    return out;
-  }
-
-  /// Writes one packet; false after printing an error.
-  bool write(const pcapxx::PacketView& p, std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t number) {
-    pcapxx::PacketView v = p;
-    if (pcapng_) {
-      while (interfaces_written_ < ifs.size()) {
-        if (auto added = writer_->add_interface(ifs[interfaces_written_]); !added) {
-          fmt::print(stderr, "pxdump: {}\n", added.error().what());
-          return false;
-        }
-        ++interfaces_written_;
-      }
-    } else if (v.header.interface != 0) {
-      // A pcap file has one link; packets of other interfaces fit only if the link agrees.
-      if (ifs[v.header.interface].link_type != ifs[0].link_type) {
-        fmt::print(stderr,
-                   "pxdump: {}: packet {} is on interface {} with link-type {}, which a pcap "
-                   "file of link-type {} cannot hold; write pcapng (--pcapng)\n",
-                   opt_.write_file, number, v.header.interface,
-                   link_type_text(ifs[v.header.interface].link_type), link_type_text(ifs[0].link_type));
-        return false;
-      }
-      v.header.interface = 0;
-    }
-    // Only packets that carry pcapng options pay for parsing them (comments survive to pcapng).
-    std::vector<std::string_view> comments;
-    if (pcapng_ && !v.options.bytes.empty()) {
-      if (auto parsed = pcapxx::parse_packet_options(v.options)) comments = std::move(parsed->comments);
-    }
-    if (auto ok = writer_->write(v, comments); !ok) {
-      fmt::print(stderr, "pxdump: {}\n", ok.error().what());
-      return false;
-    }
-    return true;
-  }
-
-  bool close(const pcapxx::CaptureStats* stats) {
-    if (auto ok = writer_->close(stats); !ok) {
-      fmt::print(stderr, "pxdump: {}\n", ok.error().what());
-      return false;
-    }
-    return true;
-  }
-
- private:
-  explicit SavefileOutput(const Options& opt)
-      : opt_(opt), pcapng_(opt.pcapng || opt.write_file.ends_with(".pcapng")) {}
-  const Options& opt_;
-  bool pcapng_;
-  std::unique_ptr<pcapxx::SavefileWriter> writer_;
-  std::size_t interfaces_written_ = 0;
-};
+/// The printing options of the command line, for the packet printer.
+printers::PrintOptions print_options(const Options& opt) {
+  printers::PrintOptions p;
+  p.flags.verbose = opt.verbose;
+  p.flags.numeric = opt.numeric;
+  p.flags.quiet = opt.quiet;
+  p.flags.link_header = opt.link_header;
+  p.flags.absolute_seq = opt.absolute_seq;
+  p.flags.no_checksum = opt.no_checksum;
+  // -x/-X replace the hex dump of undecoded bytes; -A does not (tcpdump 4.99 prints both).
+  p.flags.suppress_default_print = opt.hex > 0 || opt.hex_ascii > 0;
+  p.timestamp_mode = opt.timestamp_mode;
+  p.nanosecond = opt.nanosecond;
+  p.hex = opt.hex;
+  p.hex_ascii = opt.hex_ascii;
+  p.ascii = opt.ascii;
+  p.packet_number = opt.packet_number;
+  return p;
+}
 
 }  // namespace
 
 LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pcapxx::Filter* filter, bool live) {
+  // --stats: the same sources, filters and counts, but packets go into flows (stats/).
+  if (opt.stats) {
+    if (!opt.drop_to_user.empty()) {
+      if (auto dropped = drop_privileges(opt.drop_to_user); !dropped) {
+        fmt::print(stderr, "pxdump: {}\n", dropped.error().what());
+        LoopResult failed;
+        failed.status = 1;
+        return failed;
+      }
+    }
+    return run_stats_loop(opt, source, filter, live);
+  }
   LoopResult result;
   std::unique_ptr<SavefileOutput> writer;
   if (!opt.write_file.empty()) {
@@ -142,12 +67,41 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
     }
   }
   bool print = !writer || opt.print_with_write;
+  // --json takes the place of the text lines (json_output.hpp).
+  std::unique_ptr<JsonOutput> json;
+  if (print && opt.json) {
+    json = std::make_unique<JsonOutput>(opt.nanosecond);
+    print = false;
+  }
+  // --count prints only the number of packets at the end (tcpdump 4.99).
+  if (opt.count_only) print = false;
+  bool emit = print || json != nullptr;
+  Progress progress(opt, live);
 
   std::FILE* out = stdout;
   static char outbuf[1 << 16];
   std::setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
   fmt::memory_buffer line;
-  TimeFormatter time(opt.nanosecond);
+  std::unique_ptr<printers::PacketPrinter> printer;
+  if (print) printer = std::make_unique<printers::PacketPrinter>(print_options(opt));
+  // --process, --pid, --comm, --uid (process_column.hpp).
+  auto opened = ProcessColumn::open(opt, live);
+  if (!opened) {
+    fmt::print(stderr, "pxdump: {}\n", opened.error().what());
+    result.status = 1;
+    return result;
+  }
+  std::unique_ptr<ProcessColumn> processes = std::move(*opened);
+  fmt::memory_buffer json_line;
+
+  // -Z: the capture, the input and the first -w file are open; no packet has been read yet.
+  if (!opt.drop_to_user.empty()) {
+    if (auto dropped = drop_privileges(opt.drop_to_user); !dropped) {
+      fmt::print(stderr, "pxdump: {}\n", dropped.error().what());
+      result.status = 1;
+      return result;
+    }
+  }
 
   while (result.status == 0) {
     if (stop_requested()) {
@@ -166,33 +120,54 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
     }
     if (batch->status == pcapxx::BatchStatus::timeout) {
       // Live output reaches the reader at least once per timeout, as tcpdump's does.
-      if (print) std::fflush(out);
-      continue;
-    }
-    auto ifs = source.interfaces();
-    for (const pcapxx::PacketView& p : batch->packets) {
-      if (filter != nullptr && !filter->matches(p)) continue;
-      ++result.captured;
-      if (writer && !writer->write(p, ifs, result.captured)) {
+      if (emit) std::fflush(out);
+      if (writer && !writer->tick(source.interfaces())) {
         result.status = 1;
         break;
       }
+      if (writer && writer->file_limit_reached()) break;
+      continue;
+    }
+    auto ifs = source.interfaces();
+    if (processes) processes->prepare(batch->packets, ifs);
+    std::size_t index = 0;
+    for (const pcapxx::PacketView& p : batch->packets) {
+      std::size_t at = index++;
+      if (filter != nullptr && !filter->matches(p)) continue;
+      if (processes && !processes->accept(at)) continue;
+      ++result.captured;
+      if (writer) writer->add(processes ? processes->annotate(p, at) : p);
+      if (json && processes) {
+        json_line.clear();
+        json->append(json_line, p, ifs, result.captured);
+        processes->append_json(json_line, at);
+        std::fwrite(json_line.data(), 1, json_line.size(), out);
+      } else if (json) {
+        json->write(p, ifs, result.captured, out);
+      }
       if (print) {
         line.clear();
-        time.append(line, p.header.ts);
-        const auto& ifc = ifs[p.header.interface];
-        if (!ifc.name.empty()) fmt::format_to(std::back_inserter(line), " {}", ifc.name);
-        else fmt::format_to(std::back_inserter(line), " if{}", p.header.interface);
-        fmt::format_to(std::back_inserter(line), " caplen {} len {}\n", p.header.caplen, p.header.origlen);
+        printer->print(line, p, ifs[p.header.interface].link_type, result.captured);
+        if (processes) processes->append_text(line, at);
         std::fwrite(line.data(), 1, line.size(), out);
+        if (opt.line_buffered) std::fflush(out);
       }
       if (opt.count && result.captured >= *opt.count) break;
     }
-    if (live && print) std::fflush(out);
+    if (writer && !writer->write_pending(ifs)) {
+      result.status = 1;
+      break;
+    }
+    if (writer && writer->file_limit_reached()) break;
+    progress.update(batch->packets);
+    if (live && emit) std::fflush(out);
     if (opt.count && result.captured >= *opt.count) break;
   }
   // tcpdump ends the printed output with a newline when a signal stopped it (past the "^C").
   if (result.stopped_by_signal && print) std::fputc('\n', out);
+  progress.finish();
+  if (processes && live) processes->report();
+  if (opt.count_only) fmt::print(out, "{} packet{}\n", result.captured, result.captured == 1 ? "" : "s");
   std::fflush(out);
   if (writer) {
     pcapxx::CaptureStats stats = source.stats();
