@@ -41,11 +41,20 @@ class FilterGenerator {
   std::string expr(int depth) {
     if (depth >= 2 || chance(35)) return term();
     switch (rng_() % 5) {
-      case 0: return fmt::format("{} and {}", expr(depth + 1), expr(depth + 1));
-      case 1: return fmt::format("{} or {}", expr(depth + 1), expr(depth + 1));
+      // Every draw is its own statement: the order in which a call's arguments are evaluated
+      // differs between compilers (GCC: right to left, clang: left to right), and the list must
+      // be the same in the GCC and the clang (sanitizer) builds. The right operand is drawn
+      // first, which keeps the list the GCC builds always made.
+      case 0: { auto b = expr(depth + 1); auto a = expr(depth + 1); return fmt::format("{} and {}", a, b); }
+      case 1: { auto b = expr(depth + 1); auto a = expr(depth + 1); return fmt::format("{} or {}", a, b); }
       case 2: return fmt::format("not {}", term());
-      case 3: return fmt::format("({}) and not ({})", expr(depth + 1), expr(depth + 1));
-      default: return fmt::format("{} && ({} || {})", term(), expr(depth + 1), term());
+      case 3: { auto b = expr(depth + 1); auto a = expr(depth + 1); return fmt::format("({}) and not ({})", a, b); }
+      default: {
+        auto c = term();
+        auto b = expr(depth + 1);
+        auto a = term();
+        return fmt::format("{} && ({} || {})", a, b, c);
+      }
     }
   }
 
@@ -79,21 +88,37 @@ class FilterGenerator {
                                                 "ether host 00:11:22", "udp[0:3] = 1", "portrange 10-",
                                                 "foo", "icmp6 port 5", "1 + = 2", "less", "mpls 1048576"};
     switch (rng_() % 14) {
-      case 0: return fmt::format("{}{}host {}", chance(30) ? "ip " : "", pick(kDirs), pick(kAddrs));
-      case 1: return fmt::format("{}host {}", pick(kDirs), pick(kAddrs6));
-      case 2: return fmt::format("{}net {}", pick(kDirs), pick(kNets));
+      case 0: {
+        auto addr = pick(kAddrs);
+        auto dir = pick(kDirs);
+        bool ip = chance(30);
+        return fmt::format("{}{}host {}", ip ? "ip " : "", dir, addr);
+      }
+      case 1: { auto addr = pick(kAddrs6); auto dir = pick(kDirs); return fmt::format("{}host {}", dir, addr); }
+      case 2: { auto net = pick(kNets); auto dir = pick(kDirs); return fmt::format("{}net {}", dir, net); }
       case 3: {
-        std::string base = fmt::format("{}{}port {}", pick(kPortProtos), pick(kDirs), pick(kPorts));
+        auto port = pick(kPorts);
+        auto dir = pick(kDirs);
+        auto proto = pick(kPortProtos);
+        std::string base = fmt::format("{}{}port {}", proto, dir, port);
         if (chance(30)) base += fmt::format(" or {}", pick(kPorts));  // the implicit qualifier
         return base;
       }
       case 4: {
         std::uint32_t lo = pick(kPorts);
-        return fmt::format("{}{}portrange {}-{}", pick(kPortProtos), pick(kDirs), lo, lo + rng_() % 1000);
+        std::uint32_t hi = lo + rng_() % 1000;
+        auto dir = pick(kDirs);
+        auto proto = pick(kPortProtos);
+        return fmt::format("{}{}portrange {}-{}", proto, dir, lo, hi);
       }
       case 5: case 6: return std::string(pick(kProtos));
       case 7: return std::string(pick(kNamed));
-      case 8: case 9: return fmt::format("{} {} {}", pick(kData), pick(kRel), pick(kValues));
+      case 8: case 9: {
+        auto value = pick(kValues);
+        auto rel = pick(kRel);
+        auto data = pick(kData);
+        return fmt::format("{} {} {}", data, rel, value);
+      }
       case 10: {
         static constexpr std::string_view kSmall[] = {"less 60", "greater 1000", "broadcast", "multicast",
                                                       "ip multicast", "ip6 multicast", "ether broadcast",
@@ -103,9 +128,17 @@ class FilterGenerator {
                                                       "ifindex 2", "llc u", "arp host 10.0.0.1"};
         return std::string(pick(kSmall));
       }
-      case 11: return fmt::format("{} and {}", pick(kProtos), pick(kDirs).empty() ? "port 53" : "host 10.0.0.1");
+      case 11: {
+        bool port = pick(kDirs).empty();
+        auto proto = pick(kProtos);
+        return fmt::format("{} and {}", proto, port ? "port 53" : "host 10.0.0.1");
+      }
       case 12: return chance(50) ? std::string(pick(kBad)) : fmt::format("tcp and {}", pick(kBad));
-      default: return fmt::format("host {} or {}", pick(kAddrs), pick(kAddrs));  // the implicit qualifier
+      default: {  // the implicit qualifier
+        auto b = pick(kAddrs);
+        auto a = pick(kAddrs);
+        return fmt::format("host {} or {}", a, b);
+      }
     }
   }
 
