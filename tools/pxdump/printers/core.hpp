@@ -8,6 +8,7 @@
 // bytes may be fewer (snaplen).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -21,6 +22,31 @@
 namespace pxdump::printers {
 
 class TcpSequenceTable;
+
+/// A Packet borrowed from a small per-thread pool, for the decodes a printer starts itself
+/// (the inner packet of a tunnel; an extension-header chain past the decoder's layer limit), so
+/// that nothing is allocated per packet. Borrowing is scoped, hence last in, first out; get() is
+/// nullptr when the pool is used up (nesting deeper than any printer follows).
+class PooledPacket {
+ public:
+  PooledPacket() = default;
+  PooledPacket(const PooledPacket&) = delete;
+  PooledPacket& operator=(const PooledPacket&) = delete;
+  ~PooledPacket() {
+    if (packet_ != nullptr) --in_use_;
+  }
+  /// Borrows one if not yet done.
+  pcapxx::layers::Packet* get() {
+    if (packet_ == nullptr && in_use_ < kPool) packet_ = &pool_[in_use_++];
+    return packet_;
+  }
+
+ private:
+  static constexpr std::size_t kPool = 16;
+  static inline thread_local std::array<pcapxx::layers::Packet, kPool> pool_;
+  static inline thread_local std::size_t in_use_ = 0;
+  pcapxx::layers::Packet* packet_ = nullptr;
+};
 
 /// One packet being printed.
 struct Context {

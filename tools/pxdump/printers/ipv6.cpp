@@ -32,42 +32,20 @@ void print_ext_options(Context& ctx, const Ipv6OptionsHeader& h) {
   out.put(" ");
 }
 
-/// A packet decoded on from where the decode stopped at its layer limit (Packet::kMaxLayers):
-/// tcpdump follows a chain of extension headers of any length. One of a few per thread,
-/// reused, so that nothing is allocated per packet; a chain that needs more stays cut.
-class Continuation {
- public:
-  Continuation() = default;
-  Continuation(const Continuation&) = delete;
-  Continuation& operator=(const Continuation&) = delete;
-  ~Continuation() {
-    if (packet_ != nullptr) --in_use_;
-  }
-
-  /// The layers after those of `at`, or nullptr when `at` ended for another reason.
-  pcapxx::layers::Packet* next(const Context& at) {
-    const pcapxx::layers::DecodeFailure* f = at.packet.error();
-    if (f == nullptr || f->reason != "too many layers" || f->remaining.empty()) return nullptr;
-    if (packet_ == nullptr) {
-      if (in_use_ == kPool) return nullptr;
-      packet_ = &pool_[in_use_++];
-    }
-    // The failure views the original bytes, not the packet being reassigned.
-    const auto type = f->layer;
-    const auto bytes = f->remaining;
-    packet_->assign(bytes, type);
-    return packet_->layers().empty() ? nullptr : packet_;
-  }
-
- private:
-  static constexpr std::size_t kPool = 4;
-  static thread_local std::array<pcapxx::layers::Packet, kPool> pool_;
-  static thread_local std::size_t in_use_;
-  pcapxx::layers::Packet* packet_ = nullptr;
-};
-
-thread_local std::array<pcapxx::layers::Packet, Continuation::kPool> Continuation::pool_;
-thread_local std::size_t Continuation::in_use_ = 0;
+/// The layers after those of `at`, decoded into `more` from where the decode stopped at its layer
+/// limit (Packet::kMaxLayers): tcpdump follows a chain of extension headers of any length.
+/// nullptr when `at` ended for another reason (or the pool is used up: the chain stays cut).
+pcapxx::layers::Packet* continue_decode(const Context& at, PooledPacket& more) {
+  const pcapxx::layers::DecodeFailure* f = at.packet.error();
+  if (f == nullptr || f->reason != "too many layers" || f->remaining.empty()) return nullptr;
+  pcapxx::layers::Packet* packet = more.get();
+  if (packet == nullptr) return nullptr;
+  // The failure views the original bytes, not the packet being reassigned.
+  const auto type = f->layer;
+  const auto bytes = f->remaining;
+  packet->assign(bytes, type);
+  return packet->layers().empty() ? nullptr : packet;
+}
 
 }  // namespace
 
@@ -115,11 +93,11 @@ void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
   bool later_fragment = false;
   // `cur` walks the layers; past the decode's layer limit it moves to a continuation.
   Context* cur = &ctx;
-  Continuation continuation;
+  PooledPacket continuation;
   std::optional<Context> sub;
   for (;; ++i) {
     if (i >= cur->layers.size()) {
-      pcapxx::layers::Packet* more = continuation.next(*cur);
+      pcapxx::layers::Packet* more = continue_decode(*cur, continuation);
       if (more == nullptr) break;
       sub.emplace(Context{ctx.out, ctx.resolver, ctx.names, ctx.tcp_state, *more, more->layers(), ctx.caplen, ctx.origlen});
       cur = &*sub;

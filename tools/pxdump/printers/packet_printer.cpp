@@ -56,38 +56,6 @@ IpHeader ip_header(const Context& ctx) {
   return h;
 }
 
-// Part B's printers are linked when they exist; until then tcpdump's generic text stands in.
-}  // namespace
-
-#define PXDUMP_WEAK __attribute__((weak))
-
-// Weak declarations of part B's entry points (see protocols.hpp).
-Result print_icmp(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
-                  const IpHeader& ip) PXDUMP_WEAK;
-Result print_icmp6(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
-                   const IpHeader& ip) PXDUMP_WEAK;
-Result print_igmp(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_sctp(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
-                  const IpHeader& ip) PXDUMP_WEAK;
-Result print_gre(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_vxlan(Out& out, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_geneve(Out& out, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_pppoe(Out& out, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_dns(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
-                 bool mdns) PXDUMP_WEAK;
-Result print_bootp(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-Result print_ntp(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length) PXDUMP_WEAK;
-
-namespace {
-
-/// tcpdump's text for an IP protocol it has no printer for here (after "IP a > b: ").
-void generic_ip_protocol(Context& ctx, std::uint8_t protocol, std::uint32_t length) {
-  const auto name = ip_protocol_name(protocol);
-  if (!name.empty()) ctx.out.put("{}", name);
-  else ctx.out.put("ip-proto-{}", protocol);
-  ctx.out.put(" {}", length);
-}
-
 }  // namespace
 
 void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> bytes, std::uint32_t length) {
@@ -108,69 +76,53 @@ void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> byt
       }
       break;
     case LayerType::icmpv4:
-      if (&print_icmp != nullptr) return follow(ctx, print_icmp(out, names, bytes, length, ip_header(ctx)));
-      return generic_ip_protocol(ctx, 1, length);
+      return follow(ctx, print_icmp(out, names, bytes, length, ip_header(ctx)));
     case LayerType::icmpv6:
-      if (&print_icmp6 != nullptr) return follow(ctx, print_icmp6(out, names, bytes, length, ip_header(ctx)));
-      return generic_ip_protocol(ctx, 58, length);
+      return follow(ctx, print_icmp6(out, names, bytes, length, ip_header(ctx)));
     case LayerType::igmp:
-      if (&print_igmp != nullptr) return follow(ctx, print_igmp(out, names, bytes, length));
-      return generic_ip_protocol(ctx, 2, length);
+      return follow(ctx, print_igmp(out, names, bytes, length));
     case LayerType::gre:
-      if (&print_gre != nullptr) return follow(ctx, print_gre(out, names, bytes, length));
-      return generic_ip_protocol(ctx, 47, length);
+      return follow(ctx, print_gre(out, names, bytes, length));
     case LayerType::sctp:
-      if (&print_sctp != nullptr) return follow(ctx, print_sctp(out, names, bytes, length, ip_header(ctx)));
-      return generic_ip_protocol(ctx, 132, length);
-    case LayerType::dns:
-      if (&print_dns != nullptr) {
-        // mDNS (RFC 6762) when the UDP ports say 5353 and not 53, as tcpdump's udp dispatch does.
-        // LLMNR (5355) decodes as DNS but tcpdump prints it as plain UDP.
-        bool mdns = false;
-        for (auto it = ctx.layers.rbegin(); it != ctx.layers.rend(); ++it) {
-          if (const auto* u = it->as<Udp>()) {
-            const bool dns = u->src_port == 53 || u->dst_port == 53;
-            mdns = !dns && (u->src_port == 5353 || u->dst_port == 5353);
-            if (!dns && !mdns) {
-              out.put("UDP, length {}", length);
-              return;
-            }
-            break;
+      return follow(ctx, print_sctp(out, names, bytes, length, ip_header(ctx)));
+    case LayerType::dns: {
+      // mDNS (RFC 6762) when the UDP ports say 5353 and not 53, as tcpdump's udp dispatch does.
+      // LLMNR (5355) decodes as DNS but tcpdump prints it as plain UDP.
+      bool mdns = false;
+      for (auto it = ctx.layers.rbegin(); it != ctx.layers.rend(); ++it) {
+        if (const auto* u = it->as<Udp>()) {
+          const bool dns = u->src_port == 53 || u->dst_port == 53;
+          mdns = !dns && (u->src_port == 5353 || u->dst_port == 5353);
+          if (!dns && !mdns) {
+            out.put("UDP, length {}", length);
+            return;
           }
+          break;
         }
-        return follow(ctx, print_dns(out, names, bytes, length, mdns));
       }
-      break;
+      return follow(ctx, print_dns(out, names, bytes, length, mdns));
+    }
     case LayerType::dhcp:
-      if (&print_bootp != nullptr) return follow(ctx, print_bootp(out, names, bytes, length));
-      break;
+      return follow(ctx, print_bootp(out, names, bytes, length));
     case LayerType::ntp:
-      if (&print_ntp != nullptr) return follow(ctx, print_ntp(out, names, bytes, length));
-      break;
+      return follow(ctx, print_ntp(out, names, bytes, length));
     case LayerType::vxlan:
-      if (&print_vxlan != nullptr) return follow(ctx, print_vxlan(out, bytes, length));
-      break;
+      return follow(ctx, print_vxlan(out, bytes, length));
     case LayerType::geneve:
-      if (&print_geneve != nullptr) return follow(ctx, print_geneve(out, bytes, length));
-      break;
+      return follow(ctx, print_geneve(out, bytes, length));
     case LayerType::pppoe:
-      if (&print_pppoe != nullptr) return follow(ctx, print_pppoe(out, bytes, length));
-      break;
+      return follow(ctx, print_pppoe(out, bytes, length));
     default: break;
-  }
-  if (type == LayerType::dns || type == LayerType::dhcp || type == LayerType::ntp || type == LayerType::vxlan ||
-      type == LayerType::geneve) {
-    out.put("UDP, length {}", length);  // tcpdump's generic text until part B's printer exists
-    return;
   }
   if (type == LayerType::ipv4 && print_ipv4_cut_options(ctx, bytes, length)) return;
   // A layer our decode does not reach as a layer: decode it on its own and walk it.
   if (type == LayerType::ethernet || type == LayerType::ipv4 || type == LayerType::ipv6 ||
       type == LayerType::raw_ip || type == LayerType::ppp || type == LayerType::mpls) {
     // Inner packets get a Context of their own over their own decode (tunnels).
-    auto inner = std::make_unique<pcapxx::layers::Packet>();
-    inner->assign(bytes, type);
-    if (inner->layers().empty() || ctx.depth >= 8) {
+    PooledPacket pooled;
+    pcapxx::layers::Packet* inner = ctx.depth < 8 ? pooled.get() : nullptr;
+    if (inner != nullptr) inner->assign(bytes, type);
+    if (inner == nullptr || inner->layers().empty()) {
       // It fails right at its start: tcpdump's truncation marker, not another walk.
       out.put("[|{}]", layer_name(type));
       return;
