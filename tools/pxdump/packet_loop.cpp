@@ -136,7 +136,12 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
       if (filter != nullptr && !filter->matches(p)) continue;
       if (processes && !processes->accept(at)) continue;
       ++result.captured;
-      if (writer) writer->add(processes ? processes->annotate(p, at) : p);
+      if (writer) {
+        std::string_view comment;
+        pcapxx::CustomOption custom;
+        if (processes && processes->annotation(at, comment, custom)) writer->add(p, comment, custom);
+        else writer->add(p);
+      }
       if (json && processes) {
         json_line.clear();
         json->append(json_line, p, ifs, result.captured);

@@ -5,24 +5,6 @@
 namespace pxdump {
 namespace {
 
-// Option codes of draft-ietf-opsawg-pcapng 3.5: opt_comment, opt_endofopt.
-constexpr std::uint16_t kOptComment = 1;
-constexpr std::uint16_t kOptEnd = 0;
-
-template <class T>
-void put(std::vector<std::byte>& out, T v) {
-  std::size_t at = out.size();
-  out.resize(at + sizeof v);
-  std::memcpy(out.data() + at, &v, sizeof v);
-}
-
-void put_option(std::vector<std::byte>& out, std::uint16_t code, std::span<const std::byte> value) {
-  put<std::uint16_t>(out, code);
-  put<std::uint16_t>(out, static_cast<std::uint16_t>(value.size()));
-  out.insert(out.end(), value.begin(), value.end());
-  out.resize(out.size() + ((4 - (value.size() & 3)) & 3));
-}
-
 void json_string(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
@@ -88,21 +70,19 @@ void ProcessColumn::prepare(std::span<const pcapxx::PacketView> packets,
     r.process = pcapxx::StoredProcess{a.quality, a.process->pid, a.process->tid, a.process->uid,
                                       a.process->netns, a.process->comm, a.process->cmdline};
     if (annotate_ && packets[i].options.bytes.empty()) {
-      // A comment for people, the custom option for tools, then opt_endofopt.
-      r.options_at = arena_.size();
+      // A comment for people and the custom option's data for tools; the writer encodes both.
       text_.clear();
       pcapxx::format_process(text_, r.process);
       if (!r.process.cmdline.empty()) {
         text_ += " cmdline ";
         text_.append(r.process.cmdline.substr(0, 1024));
       }
-      put_option(arena_, kOptComment, std::as_bytes(std::span(text_)));
-      option_.clear();
-      put<std::uint32_t>(option_, pcapxx::kProcessOptionPen);
-      pcapxx::encode_process_option(*a.process, a.quality, option_);
-      put_option(arena_, pcapxx::kCustomBinaryCopy, option_);
-      put<std::uint32_t>(arena_, kOptEnd);
-      r.options_len = arena_.size() - r.options_at;
+      r.comment_at = arena_.size();
+      const auto comment = std::as_bytes(std::span(text_));
+      arena_.insert(arena_.end(), comment.begin(), comment.end());
+      r.data_at = arena_.size();
+      pcapxx::encode_process_option(*a.process, a.quality, arena_);
+      r.data_len = arena_.size() - r.data_at;
     }
   }
 }
@@ -153,12 +133,14 @@ void ProcessColumn::append_json(fmt::memory_buffer& object, std::size_t i) {
   object.append(std::string_view(tail_.data(), tail_.size()));
 }
 
-pcapxx::PacketView ProcessColumn::annotate(const pcapxx::PacketView& p, std::size_t i) const noexcept {
+bool ProcessColumn::annotation(std::size_t i, std::string_view& comment, pcapxx::CustomOption& custom) const noexcept {
   const Row& r = rows_[i];
-  if (!annotate_ || r.options_len == 0) return p;
-  pcapxx::PacketView v = p;
-  v.options = pcapxx::RawOptions{std::span<const std::byte>(arena_).subspan(r.options_at, r.options_len), false};
-  return v;
+  if (!annotate_ || r.data_len == 0) return false;
+  const auto* base = reinterpret_cast<const char*>(arena_.data());
+  comment = std::string_view(base + r.comment_at, r.data_at - r.comment_at);
+  custom = pcapxx::CustomOption{pcapxx::kCustomBinaryCopy, pcapxx::kProcessOptionPen,
+                                std::span<const std::byte>(arena_).subspan(r.data_at, r.data_len), false};
+  return true;
 }
 
 void ProcessColumn::report() const {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "options.hpp"
 #include "pcapxx/flow_table.hpp"
 #include "pcapxx/process.hpp"
+#include "pcapxx/savefile.hpp"
 #include "pcapxx/source.hpp"
 
 namespace pxdump {
@@ -36,9 +38,9 @@ class ProcessColumn {
   void append_text(fmt::memory_buffer& line, std::size_t i);
   /// Adds "process" to a --json object (before its closing brace).
   void append_json(fmt::memory_buffer& object, std::size_t i);
-  /// The packet with the attribution as pcapng options (live captures writing pcapng); the
-  /// options stay valid until the next prepare().
-  [[nodiscard]] pcapxx::PacketView annotate(const pcapxx::PacketView& p, std::size_t i) const noexcept;
+  /// The attribution of packet i as a pcapng comment and custom option (live captures writing
+  /// pcapng); false when there is none. The views stay valid until the next prepare().
+  bool annotation(std::size_t i, std::string_view& comment, pcapxx::CustomOption& custom) const noexcept;
   /// A line for standard error at the end (live): flows and their attribution quality.
   void report() const;
 
@@ -46,7 +48,7 @@ class ProcessColumn {
   struct Row {
     bool has = false;
     pcapxx::StoredProcess process;
-    std::size_t options_at = 0, options_len = 0;
+    std::size_t comment_at = 0, data_at = 0, data_len = 0;  ///< in arena_
   };
   ProcessColumn(const Options& opt, bool live);
 
@@ -58,7 +60,6 @@ class ProcessColumn {
   std::vector<std::optional<pcapxx::layers::FlowKey>> keys_;
   std::vector<Row> rows_;
   std::vector<std::byte> arena_;
-  std::vector<std::byte> option_;
   std::string text_;
   fmt::memory_buffer tail_;
 };

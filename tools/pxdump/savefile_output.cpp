@@ -29,6 +29,7 @@ std::size_t pad4(std::size_t n) { return (4 - n % 4) % 4; }
 SavefileOutput::SavefileOutput(const Options& opt)
     : opt_(opt), pcapng_(opt.pcapng || opt.write_file.ends_with(".pcapng")) {
   pending_.reserve(4096);
+  notes_.reserve(4096);
 }
 
 SavefileOutput::~SavefileOutput() {
@@ -179,6 +180,7 @@ bool SavefileOutput::write_run(std::span<const pcapxx::PacketView> run) {
 bool SavefileOutput::write_pending(std::span<const pcapxx::InterfaceDescription> ifs) {
   if (limit_reached_) {
     pending_.clear();
+    notes_.clear();
     return true;
   }
   if (!add_new_interfaces(ifs)) return false;
@@ -186,6 +188,7 @@ bool SavefileOutput::write_pending(std::span<const pcapxx::InterfaceDescription>
     if (!rotate(ifs, true)) return false;
     if (limit_reached_) {  // as tcpdump: the packets that would open file W+1 are not written
       pending_.clear();
+      notes_.clear();
       return true;
     }
   }
@@ -206,8 +209,10 @@ bool SavefileOutput::write_pending(std::span<const pcapxx::InterfaceDescription>
     }
   }
   std::size_t start = 0;
+  std::size_t next_note = 0;
   for (std::size_t i = 0; i < packets.size(); ++i) {
     const pcapxx::PacketView& p = packets[i];
+    const Note* note = next_note < notes_.size() && notes_[next_note].packet == i ? &notes_[next_note++] : nullptr;
     // tcpdump's rule: before writing a packet, rotate if the file is already larger than -C.
     if (opt_.rotate_size && position_ > *opt_.rotate_size) {
       if (!write_run(packets.subspan(start, i - start))) return false;
@@ -216,14 +221,22 @@ bool SavefileOutput::write_pending(std::span<const pcapxx::InterfaceDescription>
       }
       start = i;
     }
-    if (pcapng_ && !p.options.bytes.empty()) {
-      // Only packets that carry pcapng options pay for parsing them (comments survive to pcapng).
+    if (pcapng_ && (note != nullptr || !p.options.bytes.empty())) {
       if (!write_run(packets.subspan(start, i - start))) return false;
-      // Comments and custom options (such as --process attributions) survive to pcapng.
+      // An annotation (--process) goes to the writer as it is; a packet read with pcapng options
+      // pays for parsing them, so that its comments and custom options survive.
       pcapxx::PacketOptions parsed;
-      if (auto got = pcapxx::parse_packet_options(p.options)) parsed = std::move(*got);
-      keep_portable_custom_options(parsed.custom);
-      if (auto ok = writer_->write_annotated(p, parsed.comments, parsed.custom); !ok) {
+      if (note == nullptr) {
+        if (auto got = pcapxx::parse_packet_options(p.options)) {
+          parsed = std::move(*got);
+          keep_portable_custom_options(parsed.custom);
+        } else {
+          fmt::print(stderr, "pxdump: {}: packet written without its options: {}\n", current_name_, got.error().what());
+        }
+      }
+      auto ok = note != nullptr ? writer_->write_annotated(p, {&note->comment, 1}, {&note->custom, 1})
+                                : writer_->write_annotated(p, parsed.comments, parsed.custom);
+      if (!ok) {
         fmt::print(stderr, "pxdump: {}\n", ok.error().what());
         return false;
       }
@@ -235,6 +248,7 @@ bool SavefileOutput::write_pending(std::span<const pcapxx::InterfaceDescription>
   }
   bool ok = write_run(packets.subspan(start));
   pending_.clear();
+  notes_.clear();
   return ok;
 }
 

@@ -22,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.hpp"
@@ -41,6 +42,12 @@ class SavefileOutput {
   /// Queues a packet of the current batch (its view only; the bytes stay in the source's memory
   /// until write_pending).
   void add(const pcapxx::PacketView& p) { pending_.push_back(p); }
+  /// A packet with a comment and a custom option for pcapng (--process); both views must stay
+  /// valid until write_pending(). Other formats write the packet alone.
+  void add(const pcapxx::PacketView& p, std::string_view comment, const pcapxx::CustomOption& custom) {
+    notes_.push_back({pending_.size(), comment, custom});
+    pending_.push_back(p);
+  }
 
   /// Writes the queued packets, rotating files where -C/-G say; false after printing an error.
   bool write_pending(std::span<const pcapxx::InterfaceDescription> ifs);
@@ -74,6 +81,13 @@ class SavefileOutput {
   std::size_t interfaces_written_ = 0;    // pcapng: IDBs in the current file
   std::vector<bool> link_matches_;        // pcap: interface i has the file's link type
   std::vector<pcapxx::PacketView> pending_;
+  /// Annotations of some pending packets, in packet order.
+  struct Note {
+    std::size_t packet;
+    std::string_view comment;
+    pcapxx::CustomOption custom;
+  };
+  std::vector<Note> notes_;
   std::uint64_t position_ = 0;            // bytes in the current file, header included
   std::uint64_t size_count_ = 0;          // -C: number of the current file
   std::uint64_t time_count_ = 0;          // -G: files closed by time
