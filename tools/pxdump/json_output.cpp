@@ -17,6 +17,28 @@ using Bytes = std::span<const std::byte>;
 
 constexpr char kHex[] = "0123456789abcdef";
 
+}  // namespace
+
+void append_json_string(fmt::memory_buffer& b, std::string_view v) {
+  b.push_back('"');
+  for (char c : v) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      b.push_back('\\');
+      b.push_back(c);
+    } else if (u < 0x20 || u >= 0x7f) {
+      b.append(std::string_view("\\u00"));
+      b.push_back(kHex[u >> 4]);
+      b.push_back(kHex[u & 15]);
+    } else {
+      b.push_back(c);
+    }
+  }
+  b.push_back('"');
+}
+
+namespace {
+
 /// Appends JSON members to one object; the first member opens without a comma.
 class Obj {
  public:
@@ -73,25 +95,7 @@ class Obj {
   void ip6(std::string_view k, const L::Ipv6Address& a) { ip(k, AF_INET6, a.bytes.data()); }
   fmt::memory_buffer& raw() { return b_; }
 
-  // A JSON string; bytes outside printable ASCII become \u00XX (read as Latin-1), so the
-  // output is always valid UTF-8 whatever the packet holds.
-  static void quote(fmt::memory_buffer& b, std::string_view v) {
-    b.push_back('"');
-    for (char c : v) {
-      auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        b.push_back('\\');
-        b.push_back(c);
-      } else if (u < 0x20 || u >= 0x7f) {
-        b.append(std::string_view("\\u00"));
-        b.push_back(kHex[u >> 4]);
-        b.push_back(kHex[u & 15]);
-      } else {
-        b.push_back(c);
-      }
-    }
-    b.push_back('"');
-  }
+  static void quote(fmt::memory_buffer& b, std::string_view v) { append_json_string(b, v); }
 
  private:
   fmt::memory_buffer& b_;
@@ -450,7 +454,8 @@ std::string_view direction_text(pcapxx::Direction d) {
 }  // namespace
 
 void JsonOutput::append(fmt::memory_buffer& out, const pcapxx::PacketView& p,
-                        std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t frame) {
+                        std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t frame,
+                        std::string_view extra_members) {
   const pcapxx::PacketHeader& h = p.header;
   static const pcapxx::InterfaceDescription kNone{};
   const pcapxx::InterfaceDescription& ifc = h.interface < ifs.size() ? ifs[h.interface] : kNone;
@@ -499,6 +504,10 @@ void JsonOutput::append(fmt::memory_buffer& out, const pcapxx::PacketView& p,
     e.num("offset", err->offset);
     e.str("reason", err->reason);
     e.close();
+  }
+  if (!extra_members.empty()) {
+    out.push_back(',');
+    out.append(extra_members);
   }
   o.close();
   out.push_back('\n');

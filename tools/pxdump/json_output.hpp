@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <span>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -20,20 +21,27 @@
 
 namespace pxdump {
 
+/// A JSON string: bytes outside printable ASCII become \u00XX (read as Latin-1), so the output
+/// is valid UTF-8 whatever the packet or the process name holds.
+void append_json_string(fmt::memory_buffer& out, std::string_view text);
+
 class JsonOutput {
  public:
   /// `nanosecond`: "ts" carries 9 decimals instead of 6.
   explicit JsonOutput(bool nanosecond) : nano_(nanosecond) {}
 
-  /// Appends the object of one packet (and a newline) to `out`. `frame` is its 1-based number.
+  /// Appends the object of one packet (and a newline) to `out`. `frame` is its 1-based number;
+  /// `extra_members`, when not empty, are members rendered by another part (--process:
+  /// `"process":{...}`) and close the object.
   void append(fmt::memory_buffer& out, const pcapxx::PacketView& p,
-              std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t frame);
+              std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t frame,
+              std::string_view extra_members = {});
 
   /// append() into the internal buffer, then one fwrite to `out`.
   void write(const pcapxx::PacketView& p, std::span<const pcapxx::InterfaceDescription> ifs, std::uint64_t frame,
-             std::FILE* out) {
+             std::FILE* out, std::string_view extra_members = {}) {
     buf_.clear();
-    append(buf_, p, ifs, frame);
+    append(buf_, p, ifs, frame, extra_members);
     std::fwrite(buf_.data(), 1, buf_.size(), out);
   }
 

@@ -92,7 +92,7 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
     return result;
   }
   std::unique_ptr<ProcessColumn> processes = std::move(*opened);
-  fmt::memory_buffer json_line;
+  fmt::memory_buffer json_extra;  // --process's member of each --json object
 
   // -Z: the capture, the input and the first -w file are open; no packet has been read yet.
   if (!opt.drop_to_user.empty()) {
@@ -142,13 +142,10 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
         if (processes && processes->annotation(at, comment, custom)) writer->add(p, comment, custom);
         else writer->add(p);
       }
-      if (json && processes) {
-        json_line.clear();
-        json->append(json_line, p, ifs, result.captured);
-        processes->append_json(json_line, at);
-        std::fwrite(json_line.data(), 1, json_line.size(), out);
-      } else if (json) {
-        json->write(p, ifs, result.captured, out);
+      if (json) {
+        json_extra.clear();
+        if (processes) processes->json_member(json_extra, at);
+        json->write(p, ifs, result.captured, out, std::string_view(json_extra.data(), json_extra.size()));
       }
       if (print) {
         line.clear();

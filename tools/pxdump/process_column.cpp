@@ -1,25 +1,11 @@
 #include "process_column.hpp"
 
+#include "json_output.hpp"
+
 #include <cstring>
 
 namespace pxdump {
 namespace {
-
-void json_string(fmt::memory_buffer& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 }  // namespace
 
@@ -111,26 +97,19 @@ void ProcessColumn::append_text(fmt::memory_buffer& line, std::size_t i) {
   line.append(std::string_view(tail_.data(), tail_.size()));
 }
 
-void ProcessColumn::append_json(fmt::memory_buffer& object, std::size_t i) {
-  std::string_view all(object.data(), object.size());
-  std::size_t close = all.rfind('}');
-  if (close == std::string_view::npos) return;
-  tail_.clear();
-  tail_.append(all.substr(close));
-  object.resize(close);
+void ProcessColumn::json_member(fmt::memory_buffer& out, std::size_t i) const {
   const Row& r = rows_[i];
   if (!r.has) {
-    object.append(std::string_view(R"(,"process":null)"));
-  } else {
-    const auto& p = r.process;
-    fmt::format_to(std::back_inserter(object), R"(,"process":{{"quality":"{}","pid":{},"tid":{},"uid":{},"netns":{},"comm":)",
-                   pcapxx::to_string(p.quality), p.pid, p.tid, p.uid, p.netns);
-    json_string(object, p.comm);
-    object.append(std::string_view(R"(,"cmdline":)"));
-    json_string(object, p.cmdline);
-    object.push_back('}');
+    out.append(std::string_view(R"("process":null)"));
+    return;
   }
-  object.append(std::string_view(tail_.data(), tail_.size()));
+  const auto& p = r.process;
+  fmt::format_to(std::back_inserter(out), R"("process":{{"quality":"{}","pid":{},"tid":{},"uid":{},"netns":{},"comm":)",
+                 pcapxx::to_string(p.quality), p.pid, p.tid, p.uid, p.netns);
+  append_json_string(out, p.comm);
+  out.append(std::string_view(R"(,"cmdline":)"));
+  append_json_string(out, p.cmdline);
+  out.push_back('}');
 }
 
 bool ProcessColumn::annotation(std::size_t i, std::string_view& comment, pcapxx::CustomOption& custom) const noexcept {

@@ -36,8 +36,8 @@ class ProcessColumn {
   [[nodiscard]] bool accept(std::size_t i) const noexcept;
   /// Adds the column to a printed line (before its first newline).
   void append_text(fmt::memory_buffer& line, std::size_t i);
-  /// Adds "process" to a --json object (before its closing brace).
-  void append_json(fmt::memory_buffer& object, std::size_t i);
+  /// The "process" member of packet i's --json object (JsonOutput::append's extra members).
+  void json_member(fmt::memory_buffer& out, std::size_t i) const;
   /// The attribution of packet i as a pcapng comment and custom option (live captures writing
   /// pcapng); false when there is none. The views stay valid until the next prepare().
   bool annotation(std::size_t i, std::string_view& comment, pcapxx::CustomOption& custom) const noexcept;
