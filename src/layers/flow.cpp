@@ -77,36 +77,20 @@ FlowKey FlowKey::of(const Ipv6& ip) noexcept {
   return k;
 }
 
-FlowKey FlowKey::of(const Ipv4& ip, const Tcp& tcp) noexcept {
-  FlowKey k = of(ip);
-  k.protocol = 6;
-  k.src_port = tcp.src_port;
-  k.dst_port = tcp.dst_port;
+namespace {
+
+FlowKey with_ports(FlowKey k, std::uint8_t protocol, std::uint16_t src_port, std::uint16_t dst_port) noexcept {
+  k.protocol = protocol;
+  k.src_port = src_port;
+  k.dst_port = dst_port;
   return k;
 }
 
-FlowKey FlowKey::of(const Ipv4& ip, const Udp& udp) noexcept {
-  FlowKey k = of(ip);
-  k.protocol = 17;
-  k.src_port = udp.src_port;
-  k.dst_port = udp.dst_port;
-  return k;
-}
+}  // namespace
 
-FlowKey FlowKey::of(const Ipv6& ip, const Tcp& tcp) noexcept {
-  FlowKey k = of(ip);
-  k.protocol = 6;
-  k.src_port = tcp.src_port;
-  k.dst_port = tcp.dst_port;
-  return k;
-}
-
-FlowKey FlowKey::of(const Ipv6& ip, const Udp& udp) noexcept {
-  FlowKey k = of(ip);
-  k.protocol = 17;
-  k.src_port = udp.src_port;
-  k.dst_port = udp.dst_port;
-  return k;
-}
+FlowKey FlowKey::of(const Ipv4& ip, const Tcp& tcp) noexcept { return with_ports(of(ip), 6, tcp.src_port, tcp.dst_port); }
+FlowKey FlowKey::of(const Ipv4& ip, const Udp& udp) noexcept { return with_ports(of(ip), 17, udp.src_port, udp.dst_port); }
+FlowKey FlowKey::of(const Ipv6& ip, const Tcp& tcp) noexcept { return with_ports(of(ip), 6, tcp.src_port, tcp.dst_port); }
+FlowKey FlowKey::of(const Ipv6& ip, const Udp& udp) noexcept { return with_ports(of(ip), 17, udp.src_port, udp.dst_port); }
 
 }  // namespace pcapxx::layers
