@@ -230,26 +230,7 @@ void Graph::thread_jumps(int& entry) {
     if (e != entry) entry = e, changed = true;
     if (entry < 0) return;
     // Topological order of what is reachable, then the facts that hold on entry to each block.
-    std::vector<int> order;
-    std::vector<char> state(n, 0);
-    std::vector<std::pair<int, int>> stack{{entry, 0}};
-    state[static_cast<std::size_t>(entry)] = 1;
-    while (!stack.empty()) {
-      auto& [b, step] = stack.back();
-      const Block& blk = blocks_[static_cast<std::size_t>(b)];
-      int next = step == 0 ? blk.jf : step == 1 ? blk.jt : kOpen;
-      ++step;
-      if (step > 2) {
-        order.push_back(b);
-        stack.pop_back();
-        continue;
-      }
-      if (next >= 0 && !state[static_cast<std::size_t>(next)]) {
-        state[static_cast<std::size_t>(next)] = 1;
-        stack.push_back({next, 0});
-      }
-    }
-    std::reverse(order.begin(), order.end());
+    const std::vector<int> order = topological(entry);
     std::vector<std::optional<std::vector<Fact>>> in(n);
     in[static_cast<std::size_t>(entry)] = std::vector<Fact>{};
     for (int b : order) {
