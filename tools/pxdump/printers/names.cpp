@@ -93,15 +93,14 @@ void Resolver::ipv4(Out& out, const pcapxx::layers::Ipv4Address& a) const {
   ipv4(out, reinterpret_cast<const std::byte*>(a.bytes.data()));
 }
 
-void Resolver::ipv4(Out& out, const std::byte* bytes) const {
-  if (numeric_ > 0) return append_ipv4(out.buf, bytes);
-  std::uint32_t key;
-  std::memcpy(&key, bytes, 4);
-  auto it = v4_cache_.find(key);
-  if (it == v4_cache_.end()) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    std::memcpy(&sa.sin_addr, bytes, 4);
+namespace {
+
+/// The cached name of an address (asked of the resolver once, as tcpdump does per address), or
+/// its numeric text when it has none.
+template <class Cache, class Key, class Sockaddr, class Numeric>
+const std::string& cached_name(Cache& cache, const Key& key, const Sockaddr& sa, Numeric&& numeric) {
+  auto it = cache.find(key);
+  if (it == cache.end()) {
     char host[NI_MAXHOST];
     std::string name;
     if (getnameinfo(reinterpret_cast<const sockaddr*>(&sa), sizeof sa, host, sizeof host, nullptr, 0,
@@ -109,12 +108,24 @@ void Resolver::ipv4(Out& out, const std::byte* bytes) const {
       name = host;
     } else {
       fmt::memory_buffer b;
-      append_ipv4(b, bytes);
+      numeric(b);
       name.assign(b.data(), b.size());
     }
-    it = v4_cache_.emplace(key, std::move(name)).first;
+    it = cache.emplace(key, std::move(name)).first;
   }
-  out.put(it->second);
+  return it->second;
+}
+
+}  // namespace
+
+void Resolver::ipv4(Out& out, const std::byte* bytes) const {
+  if (numeric_ > 0) return append_ipv4(out.buf, bytes);
+  std::uint32_t key;
+  std::memcpy(&key, bytes, 4);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  std::memcpy(&sa.sin_addr, bytes, 4);
+  out.put(cached_name(v4_cache_, key, sa, [&](fmt::memory_buffer& b) { append_ipv4(b, bytes); }));
 }
 
 void Resolver::ipv6(Out& out, const pcapxx::layers::Ipv6Address& a) const {
@@ -123,25 +134,13 @@ void Resolver::ipv6(Out& out, const pcapxx::layers::Ipv6Address& a) const {
 
 void Resolver::ipv6(Out& out, const std::byte* bytes) const {
   if (numeric_ > 0) return append_ipv6(out.buf, bytes);
-  std::string key(reinterpret_cast<const char*>(bytes), 16);
-  auto it = v6_cache_.find(key);
-  if (it == v6_cache_.end()) {
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    std::memcpy(&sa.sin6_addr, bytes, 16);
-    char host[NI_MAXHOST];
-    std::string name;
-    if (getnameinfo(reinterpret_cast<const sockaddr*>(&sa), sizeof sa, host, sizeof host, nullptr, 0,
-                    NI_NAMEREQD) == 0) {
-      name = host;
-    } else {
-      fmt::memory_buffer b;
-      append_ipv6(b, bytes);
-      name.assign(b.data(), b.size());
-    }
-    it = v6_cache_.emplace(std::move(key), std::move(name)).first;
-  }
-  out.put(it->second);
+  V6Key key;
+  std::memcpy(&key.hi, bytes, 8);
+  std::memcpy(&key.lo, bytes + 8, 8);
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  std::memcpy(&sa.sin6_addr, bytes, 16);
+  out.put(cached_name(v6_cache_, key, sa, [&](fmt::memory_buffer& b) { append_ipv6(b, bytes); }));
 }
 
 void Resolver::mac(Out& out, const std::uint8_t* bytes) const {

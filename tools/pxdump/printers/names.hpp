@@ -42,7 +42,15 @@ class Resolver {
   std::vector<std::string> tcp_names_;  // indexed by port when resolving; empty otherwise
   std::vector<std::string> udp_names_;
   mutable std::unordered_map<std::uint32_t, std::string> v4_cache_;
-  mutable std::unordered_map<std::string, std::string> v6_cache_;
+  /// An IPv6 address as two 64-bit halves: a key that needs no allocation to look up.
+  struct V6Key {
+    std::uint64_t hi, lo;
+    bool operator==(const V6Key&) const = default;
+  };
+  struct V6Hash {
+    std::size_t operator()(const V6Key& k) const noexcept { return std::hash<std::uint64_t>{}(k.hi * 0x9e3779b97f4a7c15ull ^ k.lo); }
+  };
+  mutable std::unordered_map<V6Key, std::string, V6Hash> v6_cache_;
 };
 
 /// Appends a dotted quad without allocating.
