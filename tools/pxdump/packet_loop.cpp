@@ -44,6 +44,24 @@ printers::PrintOptions print_options(const Options& opt) {
 
 }  // namespace
 
+std::optional<pcapxx::BatchResult> next_batch_or_end(pcapxx::Source& source, LoopResult& result) {
+  if (stop_requested()) {
+    result.stopped_by_signal = true;
+    return std::nullopt;
+  }
+  auto batch = source.next_batch();
+  if (!batch) {
+    fmt::print(stderr, "pxdump: {}\n", batch.error().what());
+    result.status = 1;
+    return std::nullopt;
+  }
+  if (batch->status == pcapxx::BatchStatus::end) {
+    result.stopped_by_signal = stop_requested();
+    return std::nullopt;
+  }
+  return std::move(*batch);
+}
+
 LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pcapxx::Filter* filter, bool live) {
   // --stats: the same sources, filters and counts, but packets go into flows (stats/).
   if (opt.stats) {
@@ -104,20 +122,8 @@ LoopResult run_packet_loop(const Options& opt, pcapxx::Source& source, const pca
   }
 
   while (result.status == 0) {
-    if (stop_requested()) {
-      result.stopped_by_signal = true;
-      break;
-    }
-    auto batch = source.next_batch();
-    if (!batch) {
-      fmt::print(stderr, "pxdump: {}\n", batch.error().what());
-      result.status = 1;
-      break;
-    }
-    if (batch->status == pcapxx::BatchStatus::end) {
-      result.stopped_by_signal = stop_requested();
-      break;
-    }
+    auto batch = next_batch_or_end(source, result);
+    if (!batch) break;
     if (batch->status == pcapxx::BatchStatus::timeout) {
       // Live output reaches the reader at least once per timeout, as tcpdump's does.
       if (emit) std::fflush(out);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "options.hpp"
 #include "pcapxx/filter.hpp"
@@ -17,6 +18,11 @@ struct LoopResult {
   std::uint64_t captured = 0;   ///< packets that passed the filter and were written or printed
   bool stopped_by_signal = false;
 };
+
+/// The next batch for a loop over `source`, or nullopt when the loop ends: SIGINT/SIGTERM
+/// (result.stopped_by_signal), the end of the input, or an error (printed, result.status = 1).
+/// Timeouts come back as batches for the caller to handle.
+std::optional<pcapxx::BatchResult> next_batch_or_end(pcapxx::Source& source, LoopResult& result);
 
 /// Reads `source` to its end, to the -c count or to SIGINT/SIGTERM. `filter` may be nullptr.
 /// `live` flushes printed lines after every batch and puts the capture's counters in a pcapng

@@ -92,20 +92,8 @@ LoopResult run_stats_loop(const Options& opt, pcapxx::Source& source, const pcap
   if (screen) std::fputs("\x1b[2J", out);
 
   while (result.status == 0) {
-    if (stop_requested()) {
-      result.stopped_by_signal = true;
-      break;
-    }
-    auto batch = source.next_batch();
-    if (!batch) {
-      fmt::print(stderr, "pxdump: {}\n", batch.error().what());
-      result.status = 1;
-      break;
-    }
-    if (batch->status == pcapxx::BatchStatus::end) {
-      result.stopped_by_signal = stop_requested();
-      break;
-    }
+    auto batch = next_batch_or_end(source, result);
+    if (!batch) break;
     if (batch->status == pcapxx::BatchStatus::timeout) {
       if (live) tick(false);
       continue;
