@@ -97,6 +97,8 @@ inline Classified classify(const layers::Packet& pkt, bool supported_link) {
       } else if (const auto* udp = prev->as<layers::Udp>()) {
         if (tcpdump_dissects_port(udp->src_port, true) || tcpdump_dissects_port(udp->dst_port, true))
           c.in_scope = false;
+      } else if (prev->as<layers::Icmpv4>() != nullptr || prev->as<layers::Icmpv6>() != nullptr) {
+        // echo data and the like: tcpdump prints nothing of it
       } else if (const auto* ip = prev->as<layers::Ipv4>(); ip != nullptr && ip->fragment_offset != 0) {
         // a later fragment: in scope
       } else if (const auto* f = prev->as<layers::Ipv6Fragment>(); f != nullptr && f->fragment_offset != 0) {

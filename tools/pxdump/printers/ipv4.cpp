@@ -230,7 +230,7 @@ void print_timestamp(Context& ctx, std::span<const std::byte> opt) {
     out.put("[bad length {}]", len);
     return;
   }
-  out.put(" TS{{");
+  out.put(" TS{");
   const unsigned flag = byte_at(opt, 3) & 0xf;
   const std::size_t slot = flag != 0 ? 8 : 4;
   if (((len - 4) & (slot - 1)) != 0) out.put("[bad length {}]", len);
@@ -260,7 +260,7 @@ void print_timestamp(Context& ctx, std::span<const std::byte> opt) {
   if (ptr == at) out.put(" ^ ");
   const unsigned overflow = byte_at(opt, 3) >> 4;
   if (overflow != 0) out.put(" [{} hops not recorded]}} ", overflow);
-  else out.put("}}");
+  else out.put("}");
 }
 
 /// tcpdump's names of the IPv4 options (IANA "IP Option Numbers").
@@ -349,8 +349,13 @@ void print_ipv4_header(Context& ctx, const Ipv4& ip, const Layer* layer, std::si
   if (index == 0 && !ctx.link_done && out.flags.link_header) out.put("ip: ");
   ctx.link_done = true;
   if (!out.flags.link_header) out.put("IP ");
+  // tcpdump 4.99 stops at a total length shorter than the header (0 included, as in captures
+  // of TSO sends).
+  if (ip.total_length < hl) {
+    out.put("bad-len {}", ip.total_length);
+    return;
+  }
   std::uint32_t len = ip.total_length;
-  if (len == 0) len = length;  // TSO captures
   if (len > length) {
     out.put("truncated-ip - {} bytes missing! ", len - length);
     len = length;

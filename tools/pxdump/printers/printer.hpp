@@ -33,6 +33,7 @@ struct Out {
   void put(fmt::format_string<Args...> format, Args&&... args) {
     fmt::format_to(std::back_inserter(buf), format, std::forward<Args>(args)...);
   }
+  /// Text as it is: braces are not doubled here, unlike in the formatting put above.
   void put(std::string_view text) { buf.append(text); }
   /// tcpdump's truncation marker, for example "[|domain]".
   void truncated(std::string_view protocol) { put(" [|{}]", protocol); }
