@@ -1,9 +1,8 @@
-// The part-B protocol printers against tcpdump 4.99 on real captures: each packet holding one of
-// ICMP, ICMPv6, IGMP, SCTP, GRE, VXLAN, Geneve, PPPoE, DNS, DHCP/BOOTP or NTP is printed by our
-// printer (through a test-only dispatcher), and tcpdump's text for the same packet and flags must
-// end with exactly that text (or, for encapsulations, contain it before the inner packet).
-// tcpdump runs as a separate program (`tcpdump -# -n FLAGS -r FILE`); both sides are printed on
-// a mismatch. The full lines are compared by the pxdump differential harness (tests/diff/pxdump_print).
+// The part-B protocol printers against tcpdump 4.99 on real captures: the built pxdump and
+// tcpdump run as separate programs with the same flags (`-# -n -t FLAGS -r FILE`), and every
+// packet holding one of ICMP, ICMPv6, IGMP, SCTP, GRE, VXLAN, Geneve, PPPoE, DNS, DHCP/BOOTP or
+// NTP (found in our decoded layers) must print the same full text, every line, on both sides.
+// Both sides are printed on a mismatch; the packets compared are counted per protocol.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -12,93 +11,112 @@
 #include <string>
 #include <vector>
 
-#include "dispatch.hpp"
 #include "pcapxx/decode.hpp"
+#include "pcapxx/layers/icmp.hpp"
+#include "pcapxx/layers/sctp.hpp"
 #include "pcapxx/savefile.hpp"
+#include "tcpdump_side_by_side.hpp"
 
 namespace pxdump::printers {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::part_b_protocol;
 
-std::string capture(const char* rel) { return (fs::path(PCAPXX_SHARED_CAPTURES) / rel).string(); }
-
-// tcpdump's text per packet number (1-based), continuation lines joined with "\n".
-std::map<std::size_t, std::string> tcpdump_text(const std::string& file, const std::string& flags) {
-  std::map<std::size_t, std::string> out;
-  const std::string cmd = "tcpdump -# -n -t " + flags + " -r '" + file + "' 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  std::string line;
-  std::size_t current = 0;
-  char chunk[4096];
-  auto flush = [&] {
-    if (line.empty()) return;
-    std::size_t i = 0;
-    while (i < line.size() && line[i] == ' ') ++i;
-    std::size_t j = i;
-    while (j < line.size() && line[j] >= '0' && line[j] <= '9') ++j;
-    if (j > i && j + 2 <= line.size() && line[j] == ' ' && line[j + 1] == ' ') {
-      current = std::stoul(line.substr(i, j - i));
-      out[current] = line.substr(j + 2);
-    } else if (current != 0) {
-      out[current] += "\n" + line;
-    }
-    line.clear();
-  };
-  while (std::fgets(chunk, sizeof chunk, p) != nullptr) {
-    line += chunk;
-    if (!line.empty() && line.back() == '\n') {
-      line.pop_back();
-      flush();
+/// Why tcpdump prints more for this packet than the part-B printers do, or nullptr.
+const char* not_ours(const pcapxx::layers::Packet& packet, int verbose) {
+  // SCTP DATA payloads (M3UA...) are other protocols, printed by tcpdump at -vv.
+  if (const auto* s = packet.layer<pcapxx::layers::Sctp>(); s != nullptr && verbose > 1) {
+    pcapxx::layers::SctpChunkReader chunks(s->chunks);
+    for (pcapxx::layers::SctpChunk c; chunks.next(c);)
+      if (c.type == 0) return "SCTP DATA payload";
+  }
+  // ICMPv6 messages whose bodies are not decoded yet (see icmp6.cpp): router renumbering (138),
+  // node information / who-are-you (139, 140), home agent discovery reply (145), mobile prefix
+  // advertisement (147), RPL (155).
+  if (const auto* i = packet.layer<pcapxx::layers::Icmpv6>()) {
+    switch (i->type) {
+      case 138: case 139: case 140: case 145: case 147: case 155: return "ICMPv6 body not decoded";
+      default: break;
     }
   }
-  flush();
-  pclose(p);
-  return out;
+  return nullptr;
 }
 
-// Per protocol: packets compared and packets that differ.
-struct Tally {
-  std::map<std::string, std::size_t> compared, mismatched;
+// Packets whose text differs in part A (the IPv4 printer, the dispatcher), not in a part-B
+// printer: each must still differ, so that an entry is removed once it is fixed.
+struct KnownDifference {
+  const char* file;  ///< the capture's file name
+  std::size_t number;
+  int min_verbose;  ///< differs at this -v count and above
+  const char* why;
+};
+constexpr KnownDifference kKnownDifferences[] = {
+    // ICMP errors quoting an IP header of total length 0: tcpdump's inner print stops at once
+    // ("\t [|icmp]"), pxdump's inner IPv4 printer prints "\t[|IPv4]".
+    {"icmp_types.pcap", 4, 1, "quoted IP header of length 0"},
+    {"icmp_types.pcap", 5, 1, "quoted IP header of length 0"},
+    {"icmp_types.pcap", 6, 1, "quoted IP header of length 0"},
+    {"icmp_types.pcap", 12, 1, "quoted IP header of length 0"},
+    {"icmp_types.pcap", 13, 1, "quoted IP header of length 0"},
 };
 
-void compare_file(const std::string& file, const std::string& flag_text, const PrintFlags& flags, Tally& tally) {
-  auto expected = tcpdump_text(file, flag_text);
+const KnownDifference* known_difference(const std::string& file, std::size_t number, int verbose) {
+  const std::string name = fs::path(file).filename().string();
+  for (const auto& k : kKnownDifferences)
+    if (name == k.file && number == k.number && verbose >= k.min_verbose) return &k;
+  return nullptr;
+}
+
+// Per protocol: packets compared, packets that differ, packets left out because tcpdump
+// prints a protocol there that pxdump has no printer for; known differences seen.
+struct Tally {
+  std::map<std::string, std::size_t> compared, mismatched, unprinted;
+  std::size_t known = 0;
+};
+
+void compare_file(const std::string& file, int verbose, Tally& tally) {
+  std::vector<std::string> flags;
+  if (verbose > 0) flags.push_back("-" + std::string(static_cast<std::size_t>(verbose), 'v'));
   auto reader = pcapxx::SavefileReader::open(file);
   if (!reader.has_value()) return;  // files broken on purpose: the savefile tests cover them
+  const auto both = testing::run_both(file, flags);
   std::size_t number = 0;
   for (const auto& view : **reader) {
     ++number;
     // tcpdump stops at a pcapng interface whose link type or snapshot length differs from the
     // first one's: packets after that have no text to compare with.
-    const auto it = expected.find(number);
-    if (it == expected.end()) continue;
+    if (number > both.tcpdump.size()) break;
     const auto interfaces = (*reader)->interfaces();
     if (view.header.interface >= interfaces.size()) continue;
     const auto packet = pcapxx::layers::Packet::decode(view.data, interfaces[view.header.interface].link_type);
-    const auto printed = testing::print_part_b(packet, flags);
-    if (!printed) continue;
-    const std::string protocol(printed->protocol);
-    // SCTP DATA payloads (M3UA...) are other protocols, printed by tcpdump at -vv: not ours.
-    if (protocol == "sctp" && flags.verbose > 1 && printed->text.find("[DATA]") != std::string::npos) continue;
-    // ICMPv6 messages whose bodies are not decoded yet (see icmp6.cpp): router renumbering, node
-    // information, home agent / mobile prefix replies at -v, RPL.
-    if (protocol == "icmp6") {
-      bool unsupported = false;
-      for (const char* name : {"router renumbering", "who-are-you", "ha discovery reply", "mobile router advertisement",
-                               "unknown icmp6 type (155)"})
-        unsupported = unsupported || printed->text.find(name) != std::string::npos;
-      if (unsupported) continue;
+    const std::string protocol(part_b_protocol(packet));
+    if (protocol.empty() || not_ours(packet, verbose) != nullptr) continue;
+    if (testing::has_unprinted_layer(packet)) {
+      ++tally.unprinted[protocol];
+      continue;
+    }
+    if (const auto* k = known_difference(file, number, verbose)) {
+      ++tally.known;
+      EXPECT_NE(both.tcpdump[number - 1], number <= both.pxdump.size() ? both.pxdump[number - 1] : "")
+          << file << " packet " << number << " prints as tcpdump's now: remove it from kKnownDifferences (" << k->why
+          << ")";
+      continue;
     }
     ++tally.compared[protocol];
-    const std::string& want = it->second;
-    if (!testing::matches(want, printed->text)) {
-      ++tally.mismatched[protocol];
-      ADD_FAILURE() << file << " packet " << number << " (" << protocol << ") flags '" << flag_text
-                    << "'\n  tcpdump: " << want << "\n  ours:    " << printed->text;
-    }
+    if (!testing::expect_same_packet(both, number, protocol)) ++tally.mismatched[protocol];
   }
+}
+
+void print_tally(const Tally& tally, const char* what) {
+  auto count = [](const std::map<std::string, std::size_t>& m, const std::string& key) {
+    const auto it = m.find(key);
+    return it == m.end() ? std::size_t{0} : it->second;
+  };
+  for (const auto& [protocol, n] : tally.compared)
+    std::printf("  %-6s %6zu %s compared, %zu differ, %zu not compared (a layer pxdump does not print)\n",
+                protocol.c_str(), n, what, count(tally.mismatched, protocol), count(tally.unprinted, protocol));
+  std::printf("  %zu known part-A differences (kKnownDifferences) still differ\n", tally.known);
 }
 
 // Every shared capture holding a part-B protocol (found with tshark), under -n and -v to -vvv.
@@ -107,18 +125,15 @@ const char* const kCaptures[] = {
 };
 
 TEST(PrintersTcpdump, SharedCaptures) {
-  struct FlagSet {
-    std::string text;
-    PrintFlags flags;
-  };
-  const std::vector<FlagSet> sets{{"", {}}, {"-v", {.verbose = 1}}, {"-vv", {.verbose = 2}}, {"-vvv", {.verbose = 3}}};
   Tally tally;
   for (const char* rel : kCaptures)
-    for (const auto& s : sets) compare_file(capture(rel), s.text, s.flags, tally);
-  for (const auto& [protocol, n] : tally.compared)
-    std::printf("  %-6s %6zu packet texts compared, %zu differ\n", protocol.c_str(), n, tally.mismatched[protocol]);
-  // The protocols the captures must exercise (a test that compares nothing cannot fail).
-  for (const char* protocol : {"dns", "mdns", "icmp", "icmp6", "igmp", "sctp", "gre", "vxlan", "geneve", "pppoe", "bootp", "ntp"})
+    for (int verbose = 0; verbose <= 3; ++verbose)
+      compare_file((fs::path(PCAPXX_SHARED_CAPTURES) / rel).string(), verbose, tally);
+  print_tally(tally, "packets");
+  // The protocols the captures must exercise (a test that compares nothing cannot fail). GRE is
+  // not among them: the shared captures' GRE packets all carry PPP (PPTP), which pxdump does
+  // not print yet; the crafted gre_v0.pcap below holds GRE to full lines.
+  for (const char* protocol : {"dns", "mdns", "icmp", "icmp6", "igmp", "sctp", "vxlan", "geneve", "pppoe", "bootp", "ntp"})
     EXPECT_GT(tally.compared[protocol], 0u) << protocol;
 }
 
@@ -129,14 +144,11 @@ TEST(PrintersTcpdump, CraftedCaptures) {
   const char* files[] = {"dns_types_classes.pcap", "icmp_types.pcap", "icmp6_types.pcap", "icmp6_nd_options.pcap",
                          "icmp6_errors.pcap",      "mld.pcap",        "gre_v0.pcap",      "ntp_fields.pcap",
                          "dhcp_option_names.pcap"};
-  const std::vector<std::pair<std::string, PrintFlags>> sets{
-      {"", {}}, {"-v", {.verbose = 1}}, {"-vv", {.verbose = 2}}, {"-vvv", {.verbose = 3}}};
   Tally tally;
   for (const char* f : files)
-    for (const auto& [text, flags] : sets)
-      compare_file((fs::path(PCAPXX_SOURCE_DIR) / "tests/unit/pxdump_printers/data" / f).string(), text, flags, tally);
-  for (const auto& [protocol, n] : tally.compared)
-    std::printf("  %-6s %6zu crafted packet texts compared, %zu differ\n", protocol.c_str(), n, tally.mismatched[protocol]);
+    for (int verbose = 0; verbose <= 3; ++verbose)
+      compare_file((fs::path(PCAPXX_SOURCE_DIR) / "tests/unit/pxdump_printers/data" / f).string(), verbose, tally);
+  print_tally(tally, "crafted packets");
   for (const char* protocol : {"dns", "icmp", "icmp6", "gre", "ntp", "bootp"}) EXPECT_GT(tally.compared[protocol], 0u) << protocol;
 }
 
