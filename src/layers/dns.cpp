@@ -83,13 +83,7 @@ NameWalk walk_name(std::span<const std::byte> msg, std::size_t pos, std::span<ch
 }  // namespace
 
 DecodeStatus Dns::decode(std::span<const std::byte> data, const DecodeContext&) noexcept {
-  if (data.size() < kHeaderLength) return failed("truncated header: needs 12 bytes");
-  id = load_be16(data.data());
-  flags = load_be16(data.data() + 2);
-  question_count = load_be16(data.data() + 4);
-  answer_count = load_be16(data.data() + 6);
-  authority_count = load_be16(data.data() + 8);
-  additional_count = load_be16(data.data() + 10);
+  if (!decode_header(data)) return failed("truncated header: needs 12 bytes");
   std::size_t pos = kHeaderLength;
   for (std::uint32_t i = 0; i < question_count; ++i) {
     const NameWalk w = walk_name(data, pos, {}, nullptr);
