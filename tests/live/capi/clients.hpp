@@ -45,6 +45,11 @@ class ScratchDir {
   std::string path_;
 };
 
+/// A program's result for a failure message: exit status, standard error, the start of standard output.
+inline std::string show(const RunResult& r) {
+  return fmt::format("exit {}\n--- stderr\n{}--- stdout\n{}", r.status, r.err, r.out.substr(0, 4000));
+}
+
 /// Runs a shell command inside a namespace with our library or Debian's; collects the result.
 inline RunResult run_in(const Netns& ns, bool ours, const std::string& command) {
   return run({"sh", "-c", ns.exec_command(lib_env_text(ours) + command)});

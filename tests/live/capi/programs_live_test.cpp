@@ -24,13 +24,10 @@ namespace {
 using test::Background;
 using test::RunResult;
 using test::ScratchDir;
+using test::show;
 using test::VethPair;
 
 const std::string kFlowSource = PCAPXX_SOURCE_DIR "/tests/live/capi/data/live_flow.c";
-
-std::string show(const RunResult& r) {
-  return fmt::format("exit {}\n--- stderr\n{}--- stdout\n{}", r.status, r.err, r.out.substr(0, 4000));
-}
 
 struct FlowPrograms {
   std::string ours;

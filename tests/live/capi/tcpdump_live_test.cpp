@@ -23,11 +23,8 @@ namespace {
 using test::Background;
 using test::RunResult;
 using test::ScratchDir;
+using test::show;
 using test::VethPair;
-
-std::string show(const RunResult& r) {
-  return fmt::format("exit {}\n--- stderr\n{}--- stdout\n{}", r.status, r.err, r.out.substr(0, 3000));
-}
 
 // How many packets a `tcpdump -x` listing shows (the lines that are not hex dump lines).
 std::size_t packets_in(const std::string& listing) {

@@ -39,22 +39,15 @@ std::unique_ptr<LiveCapture> open_in(const Netns& ns, const std::string& dev, Ca
   return std::move(*c);
 }
 
-/// Anything still arriving: reads until two timeouts in a row. A V3 block holding packets
-/// retires at most one block timeout after its first packet, so two empty waits mean empty.
-std::vector<Captured> rest(LiveCapture& cap) {
-  std::vector<Captured> out;
-  int quiet = 0;
-  while (quiet < 2) {
-    auto r = cap.next_batch();
-    if (!r) throw std::runtime_error(r.error().what());
-    if (r->status != BatchStatus::packets) {
-      ++quiet;
-      continue;
-    }
-    quiet = 0;
-    for (const PacketView& p : r->packets) out.push_back({p.header, Bytes(p.data.begin(), p.data.end())});
+/// next_batch on another thread, given 10 s (a guard against hanging, not a timing check): its
+/// result, or nothing when it was still waiting (the loop is then broken so the thread ends).
+std::optional<Result<BatchResult>> next_batch_or_hang(LiveCapture& cap) {
+  auto reader = std::async(std::launch::async, [&] { return cap.next_batch(); });
+  if (reader.wait_for(10s) != std::future_status::ready) {
+    cap.break_loop();
+    return std::nullopt;
   }
-  return out;
+  return reader.get();
 }
 
 std::uint64_t rx_packets(const Netns& ns, const std::string& dev) {
@@ -94,7 +87,7 @@ TEST_P(Capture, DeliversKnownFramesExactlyInOrder) {
   const std::int64_t before = Timestamp::from(std::time(nullptr) - 1, 0).ns;
   for (const auto& f : sent) tx.send(f);
   auto got = capture_n(*cap, sent.size());
-  auto extra = rest(*cap);
+  auto extra = capture_rest(*cap);
   const std::int64_t after = Timestamp::from(std::time(nullptr) + 1, 0).ns;
 
   ASSERT_EQ(got.size(), sent.size());
@@ -291,7 +284,7 @@ TEST_P(Capture, FilterGivenAtOpenSelectsPackets) {
     if (i % 2) want.push_back(f);
   }
   auto got = capture_n(*cap, want.size());
-  auto extra = rest(*cap);
+  auto extra = capture_rest(*cap);
   ASSERT_EQ(got.size(), want.size());
   EXPECT_TRUE(extra.empty());
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].data, want[i]) << i;
@@ -317,7 +310,7 @@ TEST_P(Capture, SetFilterNeverDeliversPacketsFromBeforeIt) {
     if (i % 2) want.push_back(f);
   }
   auto got = capture_n(*cap, want.size());
-  auto extra = rest(*cap);
+  auto extra = capture_rest(*cap);
   got.insert(got.end(), extra.begin(), extra.end());
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].data, want[i]) << i;
@@ -328,7 +321,7 @@ TEST_P(Capture, RejectAllFilterDeliversNothing) {
   ASSERT_TRUE(cap->set_filter({{0x06, 0, 0, 0}}));
   FrameSender tx(link.peer_ns(), link.peer_if());
   for (std::uint32_t i = 0; i < 10; ++i) tx.send(make_frame(us, them, kTestEthertype, 60, i));
-  EXPECT_TRUE(rest(*cap).empty());
+  EXPECT_TRUE(capture_rest(*cap).empty());
   EXPECT_EQ(cap->stats().received, 0u);
   // And the capture still works once the filter accepts again.
   ASSERT_TRUE(cap->set_filter({{0x06, 0, 0, 262144}}));
@@ -377,12 +370,9 @@ TEST_P(Capture, NonBlockingReturnsAtOnceAndTheFdSaysWhenToRead) {
   auto cap = open_in(link.capture_ns(), link.capture_if(), o);
   cap->set_nonblocking(true);
   EXPECT_TRUE(cap->nonblocking());
-  auto first = std::async(std::launch::async, [&] { return cap->next_batch(); });
-  if (first.wait_for(10s) != std::future_status::ready) {
-    cap->break_loop();
-    FAIL() << "next_batch blocked in non-blocking mode";
-  }
-  auto r = first.get();
+  auto first = next_batch_or_hang(*cap);
+  ASSERT_TRUE(first) << "next_batch blocked in non-blocking mode";
+  auto r = std::move(*first);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, BatchStatus::timeout);
 
@@ -420,12 +410,12 @@ TEST_P(Capture, DirectionSelectsSentOrReceivedPackets) {
   EXPECT_EQ(b[1].header.direction, Direction::inbound);
 
   auto i = capture_n(*in, 1);
-  auto ie = rest(*in);
+  auto ie = capture_rest(*in);
   ASSERT_EQ(i.size(), 1u);
   EXPECT_EQ(i[0].data, received);
   EXPECT_TRUE(ie.empty());
   auto o = capture_n(*out, 1);
-  auto oe = rest(*out);
+  auto oe = capture_rest(*out);
   ASSERT_EQ(o.size(), 1u);
   EXPECT_EQ(o[0].data, sent);
   EXPECT_TRUE(oe.empty());
@@ -441,7 +431,7 @@ TEST_P(Capture, LoopbackDeliversEachPacketOnce) {
     tx.send(sent.back());
   }
   auto got = capture_n(*cap, 3);
-  auto extra = rest(*cap);
+  auto extra = capture_rest(*cap);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_TRUE(extra.empty()) << "the outgoing copy on lo was not skipped";
   for (std::size_t i = 0; i < 3; ++i) {
@@ -537,12 +527,9 @@ TEST_P(Capture, ReadingFailsWithAMessageWhenTheInterfaceGoesDown) {
   o.timeout_ms = 0;
   auto cap = open_in(link.capture_ns(), link.capture_if(), o);
   link.capture_ns().ip(fmt::format("link set {} down", link.capture_if()));
-  auto reader = std::async(std::launch::async, [&] { return cap->next_batch(); });
-  if (reader.wait_for(10s) != std::future_status::ready) {
-    cap->break_loop();
-    FAIL() << "next_batch kept waiting on a device that went down";
-  }
-  auto r = reader.get();
+  auto read = next_batch_or_hang(*cap);
+  ASSERT_TRUE(read) << "next_batch kept waiting on a device that went down";
+  auto r = std::move(*read);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().what(), link.capture_if() + ": read: the interface went down");
 }

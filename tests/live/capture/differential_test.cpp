@@ -2,97 +2,23 @@
 // a pcap file): same packets, same bytes, same lengths, same order.
 #include <gtest/gtest.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <filesystem>
-#include <thread>
+#include <memory>
 
 #include "live/capture/frames.hpp"
 #include "live/netns.hpp"
+#include "live/tcpdump_writer.hpp"
 #include "pcapxx/savefile.hpp"
-
-extern char** environ;
 
 namespace pcapxx::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// tcpdump writing a pcap file from a device in a namespace; stopped on destruction.
-class TcpdumpProcess {
- public:
-  TcpdumpProcess(const Netns& ns, const std::string& dev, const std::string& file) {
-    int err_pipe[2];
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    std::vector<std::string> args = {"ip", "netns", "exec", ns.name(), "tcpdump", "-i", dev, "-w", file,
-                                     "-U", "--immediate-mode", "-Z", "root", "-s", "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawnp(&pid_, "ip", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-      ::close(err_pipe[0]);
-      throw std::runtime_error("spawn tcpdump failed");
-    }
-    err_fd_ = err_pipe[0];
-    // Wait for "listening on": from then on tcpdump's socket sees every packet.
-    auto end = std::chrono::steady_clock::now() + 20s;
-    while (stderr_.find("listening on") == std::string::npos) {
-      if (std::chrono::steady_clock::now() > end) throw std::runtime_error("tcpdump did not start: " + stderr_);
-      pollfd p{err_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) == 1) {
-        char buf[512];
-        ssize_t n = ::read(err_fd_, buf, sizeof buf);
-        if (n <= 0) throw std::runtime_error("tcpdump exited: " + stderr_);
-        stderr_.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  ~TcpdumpProcess() { stop(); }
-
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-    if (err_fd_ >= 0) ::close(err_fd_);
-    err_fd_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int err_fd_ = -1;
-  std::string stderr_;
-};
-
-std::vector<Captured> read_pcap(const std::string& path) {
-  std::vector<Captured> out;
-  auto reader = SavefileReader::open(path);
-  if (!reader) return out;
-  for (const PacketView& p : **reader) out.push_back({p.header, Bytes(p.data.begin(), p.data.end())});
-  return out;
-}
-
 TEST(CaptureDifferential, SameBytesAsTcpdumpOnTheSameTraffic) {
   VethPair link;
-  auto file = (std::filesystem::temp_directory_path() / (unique_name("pxdiff") + ".pcap")).string();
-  struct Cleanup {
-    std::string f;
-    ~Cleanup() { std::filesystem::remove(f); }
-  } cleanup{file};
-
-  TcpdumpProcess oracle(link.capture_ns(), link.capture_if(), file);
+  TempFile file("pxdiff");
+  // Both directions, as the pcapxx capture below.
+  Tcpdump oracle(link.capture_ns(), link.capture_if(), file.path, "", /*inbound_only=*/false);
   std::unique_ptr<LiveCapture> cap;
   {
     InNetns in(link.capture_ns());
@@ -115,13 +41,7 @@ TEST(CaptureDifferential, SameBytesAsTcpdumpOnTheSameTraffic) {
   for (const auto& f : sent) tx.send(f);
 
   auto ours = capture_n(*cap, sent.size());
-  std::vector<Captured> theirs;
-  for (int i = 0; i < 500 && theirs.size() < sent.size(); ++i) {
-    std::this_thread::sleep_for(20ms);
-    theirs = read_pcap(file);
-  }
-  oracle.stop();
-  theirs = read_pcap(file);
+  auto theirs = finish_tcpdump(oracle, file.path, sent.size());
 
   ASSERT_EQ(ours.size(), sent.size());
   ASSERT_EQ(theirs.size(), ours.size()) << "tcpdump saw a different number of packets";

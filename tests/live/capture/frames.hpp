@@ -81,6 +81,24 @@ inline std::vector<Captured> capture_until_quiet(LiveCapture& cap, std::size_t a
   return out;
 }
 
+/// Anything still arriving: reads until two timeouts in a row. A V3 block holding packets
+/// retires at most one block timeout after its first packet, so two empty waits mean empty.
+inline std::vector<Captured> capture_rest(LiveCapture& cap) {
+  std::vector<Captured> out;
+  int quiet = 0;
+  while (quiet < 2) {
+    auto r = cap.next_batch();
+    if (!r) throw std::runtime_error(r.error().what());
+    if (r->status != BatchStatus::packets) {
+      ++quiet;
+      continue;
+    }
+    quiet = 0;
+    for (const PacketView& p : r->packets) out.push_back({p.header, Bytes(p.data.begin(), p.data.end())});
+  }
+  return out;
+}
+
 inline std::string hex(std::span<const std::byte> b, std::size_t max = 64) {
   std::string s;
   for (std::size_t i = 0; i < b.size() && i < max; ++i) s += fmt::format("{:02x}", std::to_integer<int>(b[i]));

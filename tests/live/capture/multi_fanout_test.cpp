@@ -139,19 +139,10 @@ std::string flow_key(std::span<const std::byte> p) {
   return fmt::format("{:08x}:{}-{:08x}:{}", a.first, a.second, b.first, b.second);
 }
 
+/// The frames still arriving at a ring (capture_rest), data only.
 std::vector<Bytes> read_all(LiveCapture& cap) {
   std::vector<Bytes> out;
-  int quiet = 0;
-  while (quiet < 2) {
-    auto r = cap.next_batch();
-    if (!r) throw std::runtime_error(r.error().what());
-    if (r->status != BatchStatus::packets) {
-      ++quiet;
-      continue;
-    }
-    quiet = 0;
-    for (const PacketView& p : r->packets) out.emplace_back(p.data.begin(), p.data.end());
-  }
+  for (auto& c : capture_rest(cap)) out.push_back(std::move(c.data));
   return out;
 }
 

@@ -23,13 +23,12 @@
 
 #include "common/run.hpp"
 #include "live/netns.hpp"
+#include "live/netns_process.hpp"
 
 namespace pcapxx::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-const std::string kPxdump = PCAPXX_BIN_DIR "/pxdump";
 
 /// Two addressed namespaces: capture side 10.77.0.1, peer 10.77.0.2.
 struct Link {
@@ -40,92 +39,14 @@ struct Link {
   }
 };
 
-/// pxdump in the capture namespace, stdout to a file (or a pty), stderr to a file.
-class Pxdump {
- public:
-  Pxdump(const Netns& ns, std::vector<std::string> args, bool on_pty) {
-    out_ = fmt::format("/tmp/pcapxx-stats-live-{}-{}.out", getpid(), counter_);
-    err_ = fmt::format("/tmp/pcapxx-stats-live-{}-{}.err", getpid(), counter_++);
-    std::vector<std::string> argv = {"ip", "netns", "exec", ns.name(), kPxdump};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = on_pty ? forkpty(&pty_, nullptr, nullptr, nullptr) : fork();
-    if (pid_ == 0) {
-      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (!on_pty) {
-        int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int in = ::open("/dev/null", O_RDONLY);
-        dup2(in, 0);
-        dup2(o, 1);
-      }
-      dup2(e, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execvp(a[0], a.data());
-      _exit(127);
-    }
-  }
-  ~Pxdump() {
-    if (pid_ > 0 && !done_) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (pty_ >= 0) ::close(pty_);
-    std::filesystem::remove(out_);
-    std::filesystem::remove(err_);
-  }
-  Pxdump(const Pxdump&) = delete;
-  Pxdump& operator=(const Pxdump&) = delete;
+using Pxdump = PxdumpProcess;
+using Output = NetnsProcess::Output;
 
-  /// Waits (up to 20 s) until stderr says the capture is open.
-  bool wait_listening() {
-    for (int i = 0; i < 400; ++i) {
-      if (slurp(err_).find("listening on") != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-  /// Reads what the pty has, waiting up to `wait` for more.
-  void read_pty(std::chrono::milliseconds wait) {
-    pollfd p{pty_, POLLIN, 0};
-    char buf[8192];
-    while (::poll(&p, 1, static_cast<int>(wait.count())) > 0) {
-      const ssize_t n = ::read(pty_, buf, sizeof buf);
-      if (n <= 0) break;
-      screen_.append(buf, static_cast<std::size_t>(n));
-      wait = 0ms;
-    }
-  }
-  /// SIGINT, then waits for the exit; returns the exit status.
-  int interrupt() {
-    // ip netns exec runs pxdump as its child: signal the process group's pxdump directly.
-    const std::string pids = shell_output(fmt::format("pgrep -P {}", pid_));
-    const pid_t target = pids.empty() ? pid_ : static_cast<pid_t>(std::stol(pids));
-    ::kill(target, SIGINT);
-    if (pty_ >= 0) {
-      for (int i = 0; i < 100; ++i) {
-        read_pty(100ms);
-        if (waitpid(pid_, &status_, WNOHANG) == pid_) break;
-      }
-      read_pty(100ms);
-    } else {
-      waitpid(pid_, &status_, 0);
-    }
-    done_ = true;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-  }
-  std::string out() const { return slurp(out_); }
-  std::string err() const { return slurp(err_); }
-  const std::string& screen() const { return screen_; }
-
- private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
-  int pty_ = -1;
-  int status_ = 0;
-  bool done_ = false;
-  std::string out_, err_, screen_;
-};
+/// SIGINT (pxdump prints its closing report and exits), then the exit status.
+int interrupt(Pxdump& px) {
+  px.signal(SIGINT);
+  return px.wait();
+}
 
 /// A socket of `type` bound to addr:port inside a namespace.
 int bound_socket(const Netns& ns, int type, const char* addr, std::uint16_t port) {
@@ -219,11 +140,11 @@ void make_traffic(const Link& link) {
 
 TEST(StatsLive, JsonFlowRecordsCountWhatWasSent) {
   Link link;
-  Pxdump px(link.veth.capture_ns(), {"--stats", "--json", "--immediate-mode", "-i", link.veth.capture_if()}, false);
-  ASSERT_TRUE(px.wait_listening()) << px.err();
+  Pxdump px(link.veth.capture_ns(), {"--stats", "--json", "--immediate-mode", "-i", link.veth.capture_if()});
+  ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
   make_traffic(link);
   std::this_thread::sleep_for(300ms);  // let the last frames reach the ring
-  ASSERT_EQ(px.interrupt(), 0) << px.err();
+  ASSERT_EQ(interrupt(px), 0) << px.err();
 
   const auto lines = pcapxx::test::lines(px.out());
   std::optional<std::string> udp, tcp, summary;
@@ -270,8 +191,8 @@ TEST(StatsLive, JsonFlowRecordsCountWhatWasSent) {
 TEST(StatsLive, EvictionUnderASmallBudgetIsCounted) {
   Link link;
   Pxdump px(link.veth.capture_ns(),
-            {"--stats", "--json", "--immediate-mode", "--max-flows", "2", "-i", link.veth.capture_if(), "udp"}, false);
-  ASSERT_TRUE(px.wait_listening()) << px.err();
+            {"--stats", "--json", "--immediate-mode", "--max-flows", "2", "-i", link.veth.capture_if(), "udp"});
+  ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
   const int rx = bound_socket(link.veth.capture_ns(), SOCK_DGRAM, "10.77.0.1", 9999);
   const sockaddr_in to = address("10.77.0.1", 9999);
   for (std::uint16_t port = 41000; port < 41010; ++port) {
@@ -284,7 +205,7 @@ TEST(StatsLive, EvictionUnderASmallBudgetIsCounted) {
   for (int i = 0; i < 30; ++i) ASSERT_GT(::recv(rx, sink, sizeof sink, 0), 0);
   ::close(rx);
   std::this_thread::sleep_for(300ms);
-  ASSERT_EQ(px.interrupt(), 0) << px.err();
+  ASSERT_EQ(interrupt(px), 0) << px.err();
   std::optional<std::string> summary;
   int evicted_records = 0;
   for (const auto& l : pcapxx::test::lines(px.out())) {
@@ -304,8 +225,8 @@ TEST(StatsLive, EvictionUnderASmallBudgetIsCounted) {
 
 TEST(StatsLive, TerminalTableIsRedrawnWhileTrafficFlows) {
   Link link;
-  Pxdump px(link.veth.capture_ns(), {"--stats", "-i", link.veth.capture_if()}, true);
-  ASSERT_TRUE(px.wait_listening()) << px.err();
+  Pxdump px(link.veth.capture_ns(), {"--stats", "-i", link.veth.capture_if()}, Output::pty);
+  ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
   const int rx = bound_socket(link.veth.capture_ns(), SOCK_DGRAM, "10.77.0.1", 9999);
   const int tx = bound_socket(link.veth.peer_ns(), SOCK_DGRAM, "10.77.0.2", 40100);
   const sockaddr_in to = address("10.77.0.1", 9999);
@@ -322,7 +243,7 @@ TEST(StatsLive, TerminalTableIsRedrawnWhileTrafficFlows) {
   ::close(rx);
   EXPECT_GE(screens_with_flow, 2) << px.screen();
   EXPECT_NE(px.screen().find("\x1b[H"), std::string::npos);
-  ASSERT_EQ(px.interrupt(), 0) << px.err();
+  ASSERT_EQ(interrupt(px), 0) << px.err();
   // The report at the end lists the flow among the top flows.
   const auto report_at = px.screen().rfind("Top flows");
   ASSERT_NE(report_at, std::string::npos);

@@ -157,15 +157,45 @@ std::vector<Bytes> with_ethernet(const std::vector<Bytes>& datagrams, std::uint1
   return out;
 }
 
+/// The peer end addressed 10.77.0.2/24, with the capture end (10.77.0.1) as a permanent
+/// neighbour: the kernel sends without asking ARP.
+void address_peer_v4(const VethPair& link) {
+  link.peer_ns().ip(fmt::format("addr add 10.77.0.2/24 dev {}", link.peer_if()));
+  link.peer_ns().ip(fmt::format("neigh add 10.77.0.1 lladdr {} dev {} nud permanent",
+                                mac_text(VethPair::capture_mac()), link.peer_if()));
+}
+
+/// IPv6 switched on at the peer end only (stable address mode, no DAD, no router
+/// solicitations), fd00:77::2/64 on it and fd00:77::1 as the capture end's permanent neighbour.
+void address_peer_v6(const VethPair& link) {
+  const auto& ns = link.peer_ns();
+  const auto& dev = link.peer_if();
+  must(ns.exec_command(fmt::format(
+      "sysctl -qw net.ipv6.conf.{0}.addr_gen_mode=1 net.ipv6.conf.{0}.accept_dad=0 "
+      "net.ipv6.conf.{0}.router_solicitations=0 net.ipv6.conf.{0}.disable_ipv6=0",
+      dev)));
+  ns.ip(fmt::format("-6 addr add fd00:77::2/64 dev {} nodad", dev));
+  ns.ip(fmt::format("-6 neigh add fd00:77::1 lladdr {} dev {} nud permanent", mac_text(VethPair::capture_mac()), dev));
+}
+
+/// Sends all datagrams as one batch with a RawIpSender on the peer end; all must be taken.
+void send_raw_batch(const VethPair& link, const std::vector<Bytes>& datagrams) {
+  InNetns in(link.peer_ns());
+  auto tx = RawIpSender::open(link.peer_if());
+  ASSERT_TRUE(tx) << tx.error().what();
+  std::vector<std::span<const std::byte>> all(datagrams.begin(), datagrams.end());
+  auto n = tx->send_batch(all);
+  ASSERT_TRUE(n) << n.error().what();
+  EXPECT_EQ(*n, all.size());
+}
+
 const std::vector<std::size_t> kIpSizes = {28, 29, 46, 47, 100, 333, 576, 1001, 1279, 1499, 1500};
 
 TEST(InjectPaths, RawIpv4DatagramsArriveWithKernelEthernetHeader) {
   const auto datagrams = ip_datagrams(4, kIpSizes);
   // The capture side has no address: the datagrams are not for it and nothing answers.
   send_and_compare(with_ethernet(datagrams, 0x0800), [&](const VethPair& link) {
-    link.peer_ns().ip(fmt::format("addr add 10.77.0.2/24 dev {}", link.peer_if()));
-    link.peer_ns().ip(fmt::format("neigh add 10.77.0.1 lladdr {} dev {} nud permanent",
-                                  mac_text(VethPair::capture_mac()), link.peer_if()));
+    address_peer_v4(link);
     InNetns in(link.peer_ns());
     auto tx = RawIpSender::open(link.peer_if());
     ASSERT_TRUE(tx) << tx.error().what();
@@ -193,22 +223,8 @@ TEST(InjectPaths, RawIpv6DatagramsArriveWithKernelEthernetHeader) {
   send_and_compare(
       with_ethernet(datagrams, 0x86dd),
       [&](const VethPair& link) {
-        const auto& ns = link.peer_ns();
-        const auto& dev = link.peer_if();
-        must(ns.exec_command(fmt::format(
-            "sysctl -qw net.ipv6.conf.{0}.addr_gen_mode=1 net.ipv6.conf.{0}.accept_dad=0 "
-            "net.ipv6.conf.{0}.router_solicitations=0 net.ipv6.conf.{0}.disable_ipv6=0",
-            dev)));
-        ns.ip(fmt::format("-6 addr add fd00:77::2/64 dev {} nodad", dev));
-        ns.ip(fmt::format("-6 neigh add fd00:77::1 lladdr {} dev {} nud permanent", mac_text(VethPair::capture_mac()),
-                          dev));
-        InNetns in(ns);
-        auto tx = RawIpSender::open(dev);
-        ASSERT_TRUE(tx) << tx.error().what();
-        std::vector<std::span<const std::byte>> all(datagrams.begin(), datagrams.end());
-        auto n = tx->send_batch(all);
-        ASSERT_TRUE(n) << n.error().what();
-        EXPECT_EQ(*n, all.size());
+        address_peer_v6(link);
+        send_raw_batch(link, datagrams);
       },
       "ip6 and udp dst port 9", is_ours);
 }
@@ -230,24 +246,9 @@ TEST(InjectPaths, RawIpMixedVersionsInOneBatchKeepOrder) {
   send_and_compare(
       expected,
       [&](const VethPair& link) {
-        const auto& ns = link.peer_ns();
-        const auto& dev = link.peer_if();
-        must(ns.exec_command(fmt::format(
-            "sysctl -qw net.ipv6.conf.{0}.addr_gen_mode=1 net.ipv6.conf.{0}.accept_dad=0 "
-            "net.ipv6.conf.{0}.router_solicitations=0 net.ipv6.conf.{0}.disable_ipv6=0",
-            dev)));
-        ns.ip(fmt::format("addr add 10.77.0.2/24 dev {}", dev));
-        ns.ip(fmt::format("neigh add 10.77.0.1 lladdr {} dev {} nud permanent", mac_text(VethPair::capture_mac()), dev));
-        ns.ip(fmt::format("-6 addr add fd00:77::2/64 dev {} nodad", dev));
-        ns.ip(fmt::format("-6 neigh add fd00:77::1 lladdr {} dev {} nud permanent", mac_text(VethPair::capture_mac()),
-                          dev));
-        InNetns in(ns);
-        auto tx = RawIpSender::open(dev);
-        ASSERT_TRUE(tx) << tx.error().what();
-        std::vector<std::span<const std::byte>> all(datagrams.begin(), datagrams.end());
-        auto n = tx->send_batch(all);
-        ASSERT_TRUE(n) << n.error().what();
-        EXPECT_EQ(*n, all.size());
+        address_peer_v6(link);
+        address_peer_v4(link);
+        send_raw_batch(link, datagrams);
       },
       "ip or (ip6 and udp dst port 9)", is_ours);
 }

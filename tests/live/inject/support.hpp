@@ -4,11 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -20,106 +15,14 @@
 
 #include "live/capture/frames.hpp"
 #include "live/netns.hpp"
+#include "live/tcpdump_writer.hpp"
 #include "pcapxx/capture.hpp"
 #include "pcapxx/inject.hpp"
 #include "pcapxx/savefile.hpp"
 
-extern char** environ;
-
 namespace pcapxx::test {
 
 using namespace std::chrono_literals;
-
-/// A temporary file path removed on destruction.
-struct TempFile {
-  std::string path;
-  explicit TempFile(std::string_view stem, std::string_view ext = ".pcap")
-      : path((std::filesystem::temp_directory_path() / (unique_name(stem) + std::string(ext))).string()) {}
-  ~TempFile() { std::filesystem::remove(path); }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-};
-
-/// `tcpdump -w FILE` on a device in a namespace; waits for "listening on" before returning, so
-/// every packet sent afterwards is seen. Stopped (SIGTERM) on destruction.
-class Tcpdump {
- public:
-  Tcpdump(const Netns& ns, const std::string& dev, const std::string& file, const std::string& filter = "",
-          bool inbound_only = true) {
-    int err_pipe[2];
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    std::vector<std::string> args = {"ip", "netns", "exec", ns.name(), "tcpdump", "-i", dev, "-w", file,
-                                     "-U", "--immediate-mode", "-Z", "root", "-s", "0", "-B", "8192"};
-    if (inbound_only) {
-      args.push_back("-Q");
-      args.push_back("in");
-    }
-    if (!filter.empty()) args.push_back(filter);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawnp(&pid_, "ip", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-      ::close(err_pipe[0]);
-      throw std::runtime_error("spawn tcpdump failed");
-    }
-    err_fd_ = err_pipe[0];
-    auto end = std::chrono::steady_clock::now() + 20s;
-    while (stderr_.find("listening on") == std::string::npos) {
-      if (std::chrono::steady_clock::now() > end) throw std::runtime_error("tcpdump did not start: " + stderr_);
-      pollfd p{err_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) == 1) {
-        char buf[512];
-        ssize_t n = ::read(err_fd_, buf, sizeof buf);
-        if (n <= 0) throw std::runtime_error("tcpdump exited: " + stderr_);
-        stderr_.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  ~Tcpdump() { stop(); }
-  Tcpdump(const Tcpdump&) = delete;
-  Tcpdump& operator=(const Tcpdump&) = delete;
-
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-    if (err_fd_ >= 0) ::close(err_fd_);
-    err_fd_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int err_fd_ = -1;
-  std::string stderr_;
-};
-
-/// Every packet of a pcap file (what could be read so far, if it is still being written).
-inline std::vector<Captured> read_pcap(const std::string& path) {
-  std::vector<Captured> out;
-  auto reader = SavefileReader::open(path);
-  if (!reader) return out;
-  for (const PacketView& p : **reader) out.push_back({p.header, Bytes(p.data.begin(), p.data.end())});
-  return out;
-}
-
-/// Polls the file until it holds `want` packets (or 10 s passed), then stops tcpdump and reads
-/// it once more (anything extra must show up in the comparison).
-inline std::vector<Captured> finish_tcpdump(Tcpdump& oracle, const std::string& file, std::size_t want) {
-  for (int i = 0; i < 500 && read_pcap(file).size() < want; ++i) std::this_thread::sleep_for(20ms);
-  std::this_thread::sleep_for(50ms);
-  oracle.stop();
-  return read_pcap(file);
-}
 
 /// The frames every path sends: sizes 60 to 1514 (odd lengths among them), 802.1Q-tagged
 /// frames up to the 1518 bytes a tag allows, a QinQ frame, and minimum and maximum sizes.

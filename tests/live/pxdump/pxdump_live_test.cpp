@@ -17,6 +17,7 @@
 
 #include "common/run.hpp"
 #include "live/netns.hpp"
+#include "live/netns_process.hpp"
 #include "pcapxx/savefile.hpp"
 
 namespace pcapxx::test {
@@ -47,75 +48,7 @@ std::string temp_file(const std::string& ext) {
   return fmt::format("/tmp/pcapxx-pxdump-live-{}-{}{}", getpid(), n++, ext);
 }
 
-/// pxdump running in a namespace as a child process; stdout and stderr go to files. Killed on
-/// destruction if still running.
-class Pxdump {
- public:
-  Pxdump(const Netns& ns, std::vector<std::string> args) : out_(temp_file(".out")), err_(temp_file(".err")) {
-    std::vector<std::string> argv = {"ip", "netns", "exec", ns.name(), kPxdump};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int in = ::open("/dev/null", O_RDONLY);
-      dup2(in, 0);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execvp(a[0], a.data());
-      _exit(127);
-    }
-  }
-  ~Pxdump() {
-    if (pid_ > 0 && status_ < 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::filesystem::remove(out_);
-    std::filesystem::remove(err_);
-  }
-  Pxdump(const Pxdump&) = delete;
-  Pxdump& operator=(const Pxdump&) = delete;
-
-  /// Waits until standard error holds `text` (or the process ended); a guard against hanging.
-  bool wait_for_err(const std::string& text) {
-    for (int i = 0; i < 1000; ++i) {
-      if (slurp(err_).find(text) != std::string::npos) return true;
-      if (exited()) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  /// Waits for the exit (SIGKILL after 20 s: a hang fails the test instead of the run).
-  int wait() {
-    for (int i = 0; i < 2000 && !exited(); ++i) std::this_thread::sleep_for(10ms);
-    if (!exited()) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-      status_ = 1000;  // "killed by the test"
-    }
-    return status_;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  [[nodiscard]] std::string out() const { return slurp(out_); }
-  [[nodiscard]] std::string err() const { return slurp(err_); }
-
- private:
-  bool exited() {
-    if (status_ >= 0) return true;
-    int st = 0;
-    if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return true;
-  }
-  std::string out_, err_;
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
+using Pxdump = PxdumpProcess;
 
 struct Packet {
   Bytes data;
@@ -147,19 +80,6 @@ void expect_same_frames(const std::vector<Packet>& got, const std::vector<Bytes>
                                     << "\n  sent:     " << hex(sent[i]);
     EXPECT_EQ(got[i].origlen, sent[i].size()) << where << " frame " << i;
   }
-}
-
-// The counts of tcpdump's three closing lines, or -1 where a line is missing.
-std::array<long, 3> closing_counts(const std::string& err) {
-  std::array<long, 3> n = {-1, -1, -1};
-  static const std::regex lines[3] = {std::regex(R"((^|\n)(\d+) packets? captured\n)"),
-                                      std::regex(R"((^|\n)(\d+) packets? received by filter\n)"),
-                                      std::regex(R"((^|\n)(\d+) packets? dropped by kernel\n)")};
-  for (int i = 0; i < 3; ++i) {
-    std::smatch m;
-    if (std::regex_search(err, m, lines[i])) n[static_cast<std::size_t>(i)] = std::stol(m[2]);
-  }
-  return n;
 }
 
 TEST(PxdumpLive, WritesExactlyTheFramesSent) {

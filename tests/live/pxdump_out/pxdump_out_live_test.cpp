@@ -21,6 +21,7 @@
 
 #include "common/run.hpp"
 #include "live/netns.hpp"
+#include "live/netns_process.hpp"
 #include "pcapxx/savefile.hpp"
 
 namespace pcapxx::test {
@@ -30,7 +31,6 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<std::byte>;
 using namespace std::chrono_literals;
 
-const std::string kPxdump = PCAPXX_BIN_DIR "/pxdump";
 constexpr std::uint16_t kEthertype = 0x88b5;  // IEEE 802 local experimental
 
 // A frame of `size` bytes carrying `seq` in its first payload bytes.
@@ -62,72 +62,7 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-/// pxdump in a namespace; standard output and error go to files.
-class Pxdump {
- public:
-  Pxdump(const Netns& ns, std::vector<std::string> args, const fs::path& dir)
-      : out_(dir / "stdout"), err_(dir / "stderr") {
-    std::vector<std::string> argv = {"ip", "netns", "exec", ns.name(), kPxdump};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int in = ::open("/dev/null", O_RDONLY);
-      dup2(in, 0);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execvp(a[0], a.data());
-      _exit(127);
-    }
-  }
-  ~Pxdump() {
-    if (status_ < 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  Pxdump(const Pxdump&) = delete;
-  Pxdump& operator=(const Pxdump&) = delete;
-
-  bool wait_for_err(const std::string& text) {
-    for (int i = 0; i < 1000; ++i) {
-      if (err().find(text) != std::string::npos) return true;
-      if (exited()) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  /// The exit status; SIGKILL after 30 s (a hang fails the test, not the run).
-  int wait() {
-    for (int i = 0; i < 3000 && !exited(); ++i) std::this_thread::sleep_for(10ms);
-    if (!exited()) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      status_ = 1000;
-    }
-    return status_;
-  }
-  bool exited() {
-    if (status_ >= 0) return true;
-    int st = 0;
-    if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return true;
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  [[nodiscard]] pid_t pid() const { return pid_; }  // ip netns exec execs pxdump in place
-  [[nodiscard]] std::string err() const { return slurp(err_); }
-  [[nodiscard]] std::string out() const { return slurp(out_); }
-
- private:
-  fs::path out_, err_;
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
+using Pxdump = PxdumpProcess;
 
 /// Sends numbered frames as fast as it can until stopped.
 class Flood {
@@ -159,19 +94,6 @@ class Flood {
   std::string error_;
   std::thread thread_;
 };
-
-// The counts of tcpdump's closing lines: captured, received by filter, dropped by kernel.
-std::array<long, 3> closing_counts(const std::string& err) {
-  std::array<long, 3> n = {-1, -1, -1};
-  static const std::regex lines[3] = {std::regex(R"((^|\n)(\d+) packets? captured\n)"),
-                                      std::regex(R"((^|\n)(\d+) packets? received by filter\n)"),
-                                      std::regex(R"((^|\n)(\d+) packets? dropped by kernel\n)")};
-  for (int i = 0; i < 3; ++i) {
-    std::smatch m;
-    if (std::regex_search(err, m, lines[i])) n[static_cast<std::size_t>(i)] = std::stol(m[2]);
-  }
-  return n;
-}
 
 // The packets of the output files (name, name1, name2...), checked complete by our reader and capinfos.
 std::vector<std::uint32_t> sequence_numbers(const fs::path& dir, const std::string& name, std::size_t* files = nullptr) {
@@ -227,7 +149,7 @@ TEST(PxdumpOutLive, SignalsMidCaptureLeaveCompleteFilesCountedByTheClosingLines)
     std::vector<std::string> args = {"-i", link.capture_if(), "-w", (dir.path / c.name).string()};
     args.insert(args.end(), c.args.begin(), c.args.end());
     std::string what = fmt::format("{} {} {}", strsignal(c.sig), c.name, fmt::join(c.args, " "));
-    Pxdump px(link.capture_ns(), args, dir.path);
+    Pxdump px(link.capture_ns(), args);
     ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
     Flood flood(link, 1000);
     // Let it write a few thousand frames (and reach the files -C 1 makes of them), then signal
@@ -267,8 +189,7 @@ TEST(PxdumpOutLive, SignalsMidCaptureLeaveCompleteFilesCountedByTheClosingLines)
 TEST(PxdumpOutLive, CountEndsTheCaptureWithACompleteFile) {
   VethPair link;
   TempDir dir;
-  Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-c", "700", "-w", (dir.path / "c.pcapng").string()},
-            dir.path);
+  Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-c", "700", "-w", (dir.path / "c.pcapng").string()});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
   Flood flood(link, 200);
   ASSERT_EQ(px.wait(), 0) << px.err();
@@ -285,7 +206,7 @@ TEST(PxdumpOutLive, DropsPrivilegesAfterOpeningTheSocketAndStillCaptures) {
   VethPair link;
   TempDir dir;
   fs::path file = dir.path / "z.pcap";
-  Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-Z", "nobody", "-U", "-w", file.string()}, dir.path);
+  Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-Z", "nobody", "-U", "-w", file.string()});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
   // The drop comes right after the startup line, before the first packet is read.
   std::string status;

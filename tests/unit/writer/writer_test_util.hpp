@@ -1,15 +1,10 @@
-// Shared pieces of the writer tests: a scratch directory, running the oracles (tshark, capinfos,
-// tcpdump) as separate processes, and packets built from known bytes.
+// Shared pieces of the writer tests: a scratch directory, the oracles (tshark, capinfos,
+// tcpdump) run as separate processes through common/run.hpp, and packets built from known bytes.
 #pragma once
-
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,11 +12,19 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/run.hpp"
 #include "pcapxx/savefile.hpp"
 
 namespace writer_test {
 
 namespace fs = std::filesystem;
+
+// Oracles run through the shared runner: output through files, and the oracle cache CI's
+// second (sanitizer) pass reuses.
+using pcapxx::test::lines;
+using pcapxx::test::run;
+using pcapxx::test::RunResult;
+using pcapxx::test::slurp;
 
 /// A fresh directory under TMPDIR, removed with everything in it.
 class TempDir {
@@ -43,49 +46,9 @@ class TempDir {
   fs::path path_;
 };
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 inline void spit(const std::string& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-struct RunResult {
-  int status = -1;  ///< exit status, or -1 if the program did not exit normally
-  std::string out;
-  std::string err;
-};
-
-/// Runs a program (found on PATH) with its output captured through files, so a large output
-/// can never block it.
-inline RunResult run(const std::vector<std::string>& argv) {
-  TempDir dir;
-  std::string out_path = dir.file("stdout"), err_path = dir.file("stderr");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  RunResult r;
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return r;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
 }
 
 /// stderr without the one line tshark and capinfos print whenever they run as root.
@@ -95,14 +58,6 @@ inline std::string without_root_notice(const std::string& err) {
   while (std::getline(in, line))
     if (line.find("This could be dangerous") == std::string::npos) kept += line + "\n";
   return kept;
-}
-
-inline std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> v;
-  std::istringstream in(s);
-  std::string line;
-  while (std::getline(in, line)) v.push_back(line);
-  return v;
 }
 
 /// Checks that capinfos and tshark read the file without a complaint.
