@@ -12,40 +12,18 @@
 # with LD_LIBRARY_PATH=<build>/lib (pcapxx) and without (libpcap), and prints the wall times and
 # the ratios libpcap/pcapxx (above 1: pcapxx is faster). Target: >= 2x on read + filter + write.
 # A missed target is reported, never an exit status; the script fails only when it cannot run.
-set -uo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-${PCAPXX_BUILD_DIR:-$here/../build}}
-size=${PCAPXX_BENCH_SIZE:-1G}
-runs=${PCAPXX_BENCH_RUNS:-3}
-pxgen=$build/bin/pxgen
+bench=capi_tcpdump.sh default_size=1G
+. "$(dirname "$0")/lib.sh" "$@"
 ours=$build/lib
 
-die() { echo "capi_tcpdump.sh: $*" >&2; exit 2; }
 [[ -x $pxgen ]] || die "no $pxgen; build it: ninja -C $build pxgen pcapxx_capi"
 [[ -e $ours/libpcap.so.0.8 ]] || die "no $ours/libpcap.so.0.8; build it: ninja -C $build pcapxx_capi"
 command -v tcpdump >/dev/null || die "tcpdump is missing"
 
-work=$(mktemp -d "${PCAPXX_BENCH_TMP:-${TMPDIR:-/tmp}}/pcapxx-capi-bench.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$work"' EXIT
-big=$work/big.pcap
+bench_workdir pcapxx-capi-bench
 echo "# generating $size with pxgen into $work"
-"$pxgen" --size "$size" --out "$big" --seed 1 >/dev/null || die "pxgen failed"
+make_big_capture
 echo "# $(stat -c %s "$big") bytes"
-
-# best wall time in seconds of $runs runs of "$@" (stdout to /dev/null)
-best() {
-  local best_t="" t
-  for ((i = 0; i < runs; i++)); do
-    local s e
-    s=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [[ -z $best_t ]] || (( $(echo "$t < $best_t" | bc -l) )); then best_t=$t; fi
-  done
-  printf '%.3f' "$best_t"
-}
 
 filter='tcp or udp port 53'
 printf '%-34s %10s %10s %8s\n' "work" "libpcap s" "pcapxx s" "ratio"
@@ -54,6 +32,10 @@ report() {
   local theirs ours_t
   theirs=$(best env LD_LIBRARY_PATH= "$@")
   ours_t=$(best env LD_LIBRARY_PATH="$ours" "$@")
+  if [[ $theirs == FAIL || $ours_t == FAIL ]]; then
+    printf '%-34s %10s %10s %8s\n' "$name" "$theirs" "$ours_t" "-"
+    return
+  fi
   printf '%-34s %10s %10s %7.2fx\n' "$name" "$theirs" "$ours_t" "$(echo "$theirs / $ours_t" | bc -l)"
   [[ $name == "read+filter+write" ]] && ratio_filter=$(echo "$theirs / $ours_t" | bc -l)
 }

@@ -14,31 +14,20 @@
 # checks that pxdump -w writes the same packets tcpdump -w does. A missed target or a failing
 # pxdump is reported, never an exit status: benchmarks do not fail builds. The script exits
 # non-zero only when it cannot run at all (no pxgen, no tcpdump, no /usr/bin/time).
-set -uo pipefail
-
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-${PCAPXX_BUILD_DIR:-$here/../build}}
-size=${PCAPXX_BENCH_SIZE:-1G}
-runs=${PCAPXX_BENCH_RUNS:-3}
-pxdump=${PCAPXX_PXDUMP:-$build/bin/pxdump}
-pxgen=$build/bin/pxgen
+bench=savefile_read_write.sh default_size=1G
+. "$(dirname "$0")/lib.sh" "$@"
 pxpeak=$build/bin/pxpeak
 
-die() { echo "savefile_read_write.sh: $*" >&2; exit 2; }
 [[ -x $pxgen && -x $pxpeak ]] || die "no $pxgen or $pxpeak; build them: ninja -C $build pxgen pxpeak pxdump"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
 command -v tcpdump >/dev/null || die "tcpdump is missing"
 
-work=$(mktemp -d "${PCAPXX_BENCH_TMP:-${TMPDIR:-/tmp}}/pcapxx-bench.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$work"' EXIT
-big=$work/big.pcap
-
+bench_workdir
 echo "# generating $size with pxgen into $work"
-"$pxgen" --size "$size" --out "$big" --seed 1 || die "pxgen failed"
+make_big_capture
 bytes=$(stat -c %s "$big")
 packets=$(tcpdump -r "$big" -w /dev/null --count 2>/dev/null | awk '{print $1}' || true)
 echo "# $bytes bytes, ${packets:-?} packets"
-cat "$big" >/dev/null  # into the page cache, so every contender reads from memory
 
 # time_best NAME CMD...: best wall time and the peak RSS of that run; sets BEST_S, BEST_RSS_KIB,
 # FAIL (the last line of stderr of a failed run, empty if all runs succeeded). Wall time comes
