@@ -11,10 +11,23 @@
 // prologue computes it into M[15] (and the radiotap length into M[14]), so expressions there
 // get 14 scratch cells, not 16. The 802.11 keywords: `type T [subtype S]`, `subtype S`, `dir D`
 // (names or numbers), `wlan`/`ether`/`fddi`/`tr` host/src/dst and addr1-addr4, ra, ta.
-// DECnet `area.node` addresses, `iso proto N` and `isis proto N` compile as libpcap's do.
+// DECnet addresses (`area.node`, a plain 16-bit number, IPv4 network forms, whose low 16 bits
+// libpcap tests), `iso proto N` and `isis proto N` compile as libpcap's do.
 //
 // vlan, mpls, pppoes shift the offsets of every test after them in the expression's text (as
-// libpcap does, whichever side of and/or the test is on); pppoed, the 802.2 LLC family (llc and
+// libpcap does, whichever side of and/or the test is on); on 802.11 vlan and pppoes read the
+// tag and session after the SNAP header. `geneve [VNI]` (UDP port 6081 over IPv4 or IPv6)
+// moves every later test into the inner frame: as libpcap does, the program computes the
+// inner frame's offsets into three scratch cells per geneve (taken from the top, so fewer
+// remain for arithmetic), and later tests load relative to them. A test after a geneve that
+// may not have matched (`not geneve and ip`) reads cells nothing wrote: libpcap's program
+// reads whatever memory holds there; ours zeroes those cells first (the kernel refuses loads
+// of unwritten cells), so verdicts agree with libpcap's program run on zeroed memory.
+// `gateway NAME` is refused with the diagnoses of Debian's libpcap, which is built with IPv6
+// and then refuses every gateway primitive ("'gateway' not supported in this configuration";
+// "'gateway' requires a name" for addresses). A bare identifier after a protocol alone, a
+// relation, a special word or a parenthesis has no qualifiers to take and is refused as
+// libpcap refuses it ("syntax error in filter expression"). pppoed, the 802.2 LLC family (llc and
 // its frame types, stp, ipx, netbeui, iso, clnp, esis, isis and its PDU types, decnet, atalk,
 // aarp, lat, sca, moprc, mopdl), `ether proto` values of 1500 or less, inbound/outbound and
 // ifindex (SLL/SLL2 header fields, else Linux ancillary loads, refused for savefiles as libpcap
@@ -25,11 +38,11 @@
 // libpcap's); like libpcap, an expression with protochain is never refused as "rejects all".
 //
 // Not supported yet (compile_filter fails with Errc::unsupported and says which word):
-//   - geneve (needs libpcap's variable-length offsets), gateway (needs /etc/ethers)
-//   - on 802.11: vlan, pppoes, llc frame types (`llc i`...), and with radiotap inbound/outbound
-//     and ifindex (libpcap adds the radiotap length to the ancillary offset: a program that
-//     rejects everything); DECnet addresses other than `area.node`; AppleTalk addresses (libpcap
-//     does not implement them either)
+//   - on 802.11: geneve, and with radiotap pppoes (libpcap's programs read scratch cells before
+//     writing them and lose the radiotap length: no defined verdicts to agree with),
+//     inbound/outbound and ifindex (libpcap adds the radiotap length to the ancillary offset: a
+//     program that rejects everything); AppleTalk addresses (libpcap does not implement them
+//     either)
 //   - FilterTarget::linux_live compiles as `dead` does: libpcap's live-capture programs test the
 //     first vlan with the SKF_AD_VLAN_TAG_PRESENT/SKF_AD_VLAN_TAG ancillary loads and then use
 //     variable offsets; ours read the tag in the packet, which the kernel has stripped

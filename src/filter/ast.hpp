@@ -29,6 +29,7 @@ struct Qual {
   Proto proto = Proto::none;
   Dir dir = Dir::none;
   Kind kind = Kind::none;
+  bool undefined = false;  ///< a bare identifier with no qualified primitive before it to inherit from
 };
 
 /// The identifier after the qualifiers: a number, an address, a name.

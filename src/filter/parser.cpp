@@ -49,7 +49,6 @@ constexpr std::string_view kKeywords[] = {
 
 // Words libpcap knows that we do not compile yet.
 constexpr std::string_view kUnsupportedWords[] = {
-    "gateway", "geneve",
     "ifname", "on", "rulenum", "reason", "rset", "srnr", "subrule", "action", "fisu", "lssu", "msu", "hfisu", "hlssu", "hmsu", "sio",
     "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls", "atmfilter"};
 
@@ -176,20 +175,41 @@ class Parser {
     // Relation first (it may start with '(' or a number); fall back to the other forms.
     std::size_t saved = pos_;
     // "name[" can only start a relation: no fallback, so its errors are the ones reported.
-    if (peek().kind == Tok::word && !peek().escaped && peek(1).kind == Tok::lbracket) return relation();
+    if (peek().kind == Tok::word && !peek().escaped && peek(1).kind == Tok::lbracket) {
+      auto rel = relation();
+      qual_defined_ = false;
+      seen_term_ = true;
+      return rel;
+    }
     if (starts_arith()) {
-      if (auto rel = relation()) return rel;
+      if (auto rel = relation()) {
+        qual_defined_ = false;
+        seen_term_ = true;
+        return rel;
+      }
       pos_ = saved;
     }
     if (peek().kind == Tok::lparen) {
+      // After the parenthesis, a bare identifier takes the qualifiers it would have taken
+      // before it (libpcap's grammar), not those of the primitives inside.
+      const Qual outer = last_qual_;
+      const bool outer_defined = qual_defined_;
       take();
       auto e = expr();
       if (!e) return nullptr;
       if (peek().kind != Tok::rparen) return syntax_error();
       take();
+      last_qual_ = outer;
+      qual_defined_ = outer_defined;
       return e;
     }
-    return primitive();
+    auto e = primitive();
+    // Only a qualified primitive (or a bare identifier, which keeps them) leaves qualifiers
+    // for a following bare identifier; a protocol alone, a relation or a special word leaves
+    // none (libpcap: "syntax error in filter expression").
+    if (e && e->type != Expr::Type::primitive) qual_defined_ = false;
+    if (e) seen_term_ = true;
+    return e;
   }
 
   bool starts_arith() const {
@@ -404,11 +424,15 @@ class Parser {
         if (is_word("proto")) {
           take();
           q.kind = Kind::proto;
+          last_qual_ = q;
+          qual_defined_ = true;
           return finish_primitive(std::move(e), q);
         }
         if (is_word("protochain")) {
           take();
           q.kind = Kind::protochain;
+          last_qual_ = q;
+          qual_defined_ = true;
           return finish_primitive(std::move(e), q);
         }
       }
@@ -422,11 +446,15 @@ class Parser {
     if (is_word("protochain") && !any_qual) {
       take();
       q.kind = Kind::protochain;
+      last_qual_ = q;
+      qual_defined_ = true;
       return finish_primitive(std::move(e), q);
     }
     if (is_word("proto") && !any_qual) {
       take();
       q.kind = Kind::proto;
+      last_qual_ = q;
+      qual_defined_ = true;
       return finish_primitive(std::move(e), q);
     }
     if (is_word("src") || is_word("dst")) {
@@ -459,7 +487,7 @@ class Parser {
       take();
       any_qual = true;
     } else if (is_word("gateway")) {
-      return error(Errc::unsupported, peek().column, "'gateway' is not supported yet");
+      return gateway(q);
     }
     if (q.proto != Proto::none && q.dir == Dir::none && q.kind == Kind::none) {
       // A protocol alone: "tcp", "ip6".
@@ -468,10 +496,17 @@ class Parser {
       return e;
     }
     if (!any_qual) {
-      // A bare identifier takes the qualifiers of the last qualified primitive.
+      // A bare identifier takes the qualifiers of the last qualified primitive; there must be one.
+      if (!seen_term_) return syntax_error();
+      if (!qual_defined_) {  // libpcap's diagnosis comes from the code generator, in text order
+        Qual none;
+        none.undefined = true;
+        return finish_primitive(std::move(e), none);
+      }
       return finish_primitive(std::move(e), last_qual_);
     }
     last_qual_ = q;
+    qual_defined_ = true;
     return finish_primitive(std::move(e), q);
   }
 
@@ -527,12 +562,32 @@ class Parser {
     return e;
   }
 
+  // `[proto] gateway NAME`. libpcap builds gateway tests only without IPv6 support; Debian's
+  // libpcap (and any built with IPv6) refuses every gateway primitive once it is parsed, and
+  // so do we, with its diagnoses (observed with tcpdump -d): the address forms first.
+  std::nullptr_t gateway(const Qual& q) {
+    const std::uint32_t col = peek().column;
+    take();
+    if (q.dir != Dir::none) return syntax_error();
+    const Token& t = peek();
+    switch (t.kind) {
+      case Tok::number: case Tok::ipv4:
+        return error(Errc::invalid_argument, t.column, "'gateway' requires a name");
+      case Tok::ipv6: return error(Errc::invalid_argument, t.column, "invalid qualifier against IPv6 address");
+      case Tok::mac: return error(Errc::invalid_argument, t.column, "ethernet address used in non-ether expression");
+      case Tok::word:
+        if (!t.escaped && (one_of(t.text, kKeywords) || proto_named(t.text))) return syntax_error();
+        return error(Errc::invalid_argument, col, "'gateway' not supported in this configuration");
+      default: return syntax_error();
+    }
+  }
+
   // The words that make a primitive on their own, with an optional number or name after them.
   static std::optional<Expr::Type> special_word(std::string_view w) {
     static constexpr std::pair<std::string_view, Expr::Type> kWords[] = {
         {"vlan", Expr::Type::vlan},       {"mpls", Expr::Type::mpls},       {"pppoed", Expr::Type::pppoed},
         {"pppoes", Expr::Type::pppoes},   {"llc", Expr::Type::llc},         {"inbound", Expr::Type::inbound},
-        {"outbound", Expr::Type::outbound}, {"ifindex", Expr::Type::ifindex}};
+        {"outbound", Expr::Type::outbound}, {"ifindex", Expr::Type::ifindex}, {"geneve", Expr::Type::geneve}};
     for (auto [name, type] : kWords)
       if (name == w) return type;
     return std::nullopt;
@@ -582,6 +637,8 @@ class Parser {
   std::size_t pos_ = 0;
   std::optional<Error> err_;
   Qual last_qual_{};
+  bool qual_defined_ = false;  ///< last_qual_ holds a qualified primitive's qualifiers
+  bool seen_term_ = false;     ///< a term was parsed (a bare identifier cannot come first)
 };
 
 }  // namespace

@@ -53,7 +53,24 @@ class FrameMaker {
 
   // What follows an 802.2 LLC header, or a SNAP header and ethertype.
   void llc_payload(Bytes& b) {
-    switch (pick(7)) {
+    switch (pick(10)) {
+      case 7:  // an 802.1Q tag (maybe two), then an ethertype and its packet, or an LLC header
+        put(b, {0xaa, 0xaa, 0x03, 0, 0, 0, 0x81, 0x00, 0, pick(2) ? 100u : 200u});
+        if (pick(3) == 0) put(b, {0x81, 0x00, 0, 100});
+        switch (pick(3)) {
+          case 0: put(b, {0x08, 0x00}); ip_packet(b, false); break;
+          case 1: put(b, {0x86, 0xdd}); ip_packet(b, true); break;
+          default: put(b, {0, 40, pick(2) ? 0x42u : 0xfeu, 0x42, pick(2) ? 0x03u : 0x00u, 0x81, 0, 0}); break;
+        }
+        break;
+      case 8:  // PPPoE session: version/type, code, session ID, length, PPP protocol
+        put(b, {0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0x64, 0x11, 0, 0, pick(2) ? 7u : 8u, 0, 40});
+        if (pick(2)) { put(b, {0x00, 0x21}); ip_packet(b, false); }
+        else { put(b, {0x00, 0x57}); ip_packet(b, true); }
+        break;
+      case 9:  // other LLC control fields: S and U frames
+        put(b, {0x42, 0x42, std::array<unsigned, 6>{0x01, 0x05, 0x09, 0x03, 0x63, 0xaf}[pick(6)], 0, 0, 0, 0});
+        break;
       case 0: case 1: put(b, {0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}); ip_packet(b, false); break;
       case 2: put(b, {0xaa, 0xaa, 0x03, 0, 0, 0, 0x86, 0xdd}); ip_packet(b, true); break;
       case 3: put(b, {0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1}); break;
@@ -153,7 +170,11 @@ constexpr std::string_view kWlanFilters[] = {
     "type data subtype 0x80", "type ctl subtype 0xd0", "type mgt subtype ack", "type foo", "subtype bar",
     "dir nods", "dir tods", "dir fromds", "dir dstods", "dir 3", "wlan dir 1 and type data",
     "broadcast", "multicast", "ether broadcast", "wlan multicast and not broadcast", "ip broadcast", "ip multicast",
-    "llc", "not llc", "ip", "ip6", "arp", "atalk", "aarp", "iso", "stp", "ipx", "netbeui", "decnet",
+    "llc", "not llc", "llc i", "llc s or llc rnr", "llc u and not llc ui", "llc xid or llc ua",
+    "vlan", "vlan 100", "vlan 200 and ip", "vlan and vlan and ip6", "vlan and tcp port 80", "vlan and (stp or iso)",
+    "vlan and llc i", "vlan and ether proto 100", "not vlan and ip",
+    "pppoes", "pppoes 7", "pppoes 8 and ip", "pppoes and ip6 and tcp", "pppoes and udp port 53", "pppoed",
+    "ip", "ip6", "arp", "atalk", "aarp", "iso", "stp", "ipx", "netbeui", "decnet",
     "ether proto 100", "ether proto 0x0800 or ether proto 0x86dd", "isis", "clnp", "l1", "iih",
     "tcp", "udp", "icmp", "icmp6", "tcp port 80", "udp port 53 or tcp port 443", "src port 1234",
     "portrange 50-100", "host 10.0.0.1", "src host 10.0.0.138 and dst host 8.8.8.8", "net 10.0.0.0/24",
