@@ -51,9 +51,14 @@ class BpfJitProgram {
 
   /// The verdict for one packet, as run_program(program, packet, wire_len, context) gives it.
   [[nodiscard]] std::uint32_t run(std::span<const std::byte> packet, std::uint32_t wire_len,
-                                  const BpfContext& context = {}) const noexcept {
+                                  const BpfContext& context) const noexcept {
     return entry_(packet.data(), packet.size(), wire_len, &context);
   }
+  /// The same with no ancillary data: a shared default context, not one built per packet.
+  [[nodiscard]] std::uint32_t run(std::span<const std::byte> packet, std::uint32_t wire_len) const noexcept {
+    return entry_(packet.data(), packet.size(), wire_len, &kNoContext);
+  }
+  static constexpr BpfContext kNoContext{};
 
   /// The generated machine code (inside the read-only executable mapping).
   [[nodiscard]] std::span<const std::byte> code() const noexcept { return code_; }
@@ -90,7 +95,7 @@ class BpfRunner {
 
   /// The verdict for one packet (0 = drop, else bytes to keep), identical on both engines.
   [[nodiscard]] std::uint32_t run(std::span<const std::byte> packet, std::uint32_t wire_len,
-                                  const BpfContext& context = {}) const noexcept {
+                                  const BpfContext& context = BpfJitProgram::kNoContext) const noexcept {
     return jit_ ? jit_->run(packet, wire_len, context) : run_program(program_, packet, wire_len, context);
   }
 

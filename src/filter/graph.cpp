@@ -393,27 +393,34 @@ void Graph::merge_register_tests(int& entry) {
     if (loops) {
       regs = Registers{};
     } else {
+      Registers after = regs;
       for (std::size_t i = 0; i < blk.stmts.size(); ++i) {
         const BpfInsn& st = blk.stmts[i];
         const std::uint16_t cls = insn_class(st.code);
         const std::size_t cell = st.k & (kMemWords - 1);
         if (cls == kSt || cls == kStx) {
-          int v = cls == kSt ? regs.a : regs.x;
-          if (v != kUnknown && regs.mem[cell] == v) keep[i] = 0;
-          regs.mem[cell] = v;
+          int v = cls == kSt ? after.a : after.x;
+          if (v != kUnknown && after.mem[cell] == v) keep[i] = 0;
+          after.mem[cell] = v;
           continue;
         }
         if (st.code == (kLd | kMem) || st.code == (kLdx | kMem)) {
-          int& dst = cls == kLd ? regs.a : regs.x;
-          if (regs.mem[cell] != kUnknown && dst == regs.mem[cell]) keep[i] = 0;
-          dst = regs.mem[cell];
+          int& dst = cls == kLd ? after.a : after.x;
+          if (after.mem[cell] != kUnknown && dst == after.mem[cell]) keep[i] = 0;
+          dst = after.mem[cell];
           continue;
         }
-        int v = st.code == (kMisc | kTax) ? regs.a : st.code == (kMisc | kTxa) ? regs.x : numbers.of(st, regs.a, regs.x);
-        int& dst = (cls == kLdx || st.code == (kMisc | kTax)) ? regs.x : regs.a;
+        int v = st.code == (kMisc | kTax) ? after.a : st.code == (kMisc | kTxa) ? after.x : numbers.of(st, after.a, after.x);
+        int& dst = (cls == kLdx || st.code == (kMisc | kTax)) ? after.x : after.a;
         if (v != kUnknown && dst == v) keep[i] = 0;
         dst = v;
       }
+      // The block's test already has its value in A (an 802.11 port test after another on the
+      // same port field: its whole offset computation is redundant, not only its last load).
+      // Nothing runs, so the registers and cells stay as they came.
+      const bool held = after.a != kUnknown && after.a == regs.a && (insn_src(blk.jcode) == kK || after.x == regs.x);
+      if (held) std::fill(keep.begin(), keep.end(), 0);
+      else regs = after;
     }
     for (int t : {blk.jt, blk.jf}) {
       if (t < 0) continue;
@@ -468,6 +475,26 @@ void Graph::drop_unread_prologue_stores(int entry) {
       for (const BpfInsn& x : emitted_stmts(b)) read = read || loads_cell(x, st.k);
     if (!read) prologue_.erase(prologue_.begin() + static_cast<std::ptrdiff_t>(i--));
   }
+}
+
+// A prologue that only zeroes cells (Geneve's) is there for the kernel's store-before-load
+// rule (net/core/filter.c check_load_and_stores); a store the rule does not need goes: the
+// program then stores that cell before every load of it on every path, so nothing reads the zero.
+void Graph::drop_unneeded_zero_stores(BpfProgram& program) const {
+  const bool zeroing = !prologue_.empty() && std::all_of(prologue_.begin(), prologue_.end(), [](const BpfInsn& i) {
+    return i.code == kSt || (i.code == (kLd | kImm) && i.k == 0);
+  });
+  if (!zeroing || !validate_program(program, BpfRules::kernel)) return;
+  std::size_t len = prologue_.size();
+  for (std::size_t i = len; i-- > 0;) {
+    if (program[i].code != kSt) continue;
+    const BpfInsn st = program[i];
+    program.erase(program.begin() + static_cast<std::ptrdiff_t>(i));
+    if (validate_program(program, BpfRules::kernel)) --len;
+    else program.insert(program.begin() + static_cast<std::ptrdiff_t>(i), st);
+  }
+  if (std::none_of(program.begin(), program.begin() + static_cast<std::ptrdiff_t>(len), [](const BpfInsn& i) { return i.code == kSt; }))
+    program.erase(program.begin(), program.begin() + static_cast<std::ptrdiff_t>(len));  // A is loaded before it is read
 }
 
 std::vector<BpfInsn> Graph::emitted_stmts(int b) const {
@@ -557,6 +584,142 @@ BpfProgram Graph::emit(int entry, std::uint32_t snaplen) const {
   return out;
 }
 
+// A block without statements (a value tree's inner test) tests A as its predecessors left it;
+// it gets a copy of their statements, so that threading may enter it from any block and learn
+// from its test. The copy costs nothing where A already holds the value: merge_register_tests
+// drops it again. A block whose predecessors load different things keeps no statements.
+void Graph::give_tests_their_loads(int entry) {
+  const std::vector<int> order = topological(entry);
+  std::vector<std::optional<std::vector<BpfInsn>>> from(blocks_.size());
+  std::vector<char> agree(blocks_.size(), 1);
+  for (int b : order) {
+    Block& blk = blocks_[static_cast<std::size_t>(b)];
+    if (blk.stmts.empty() && from[static_cast<std::size_t>(b)] && agree[static_cast<std::size_t>(b)])
+      blk.stmts = *from[static_cast<std::size_t>(b)];
+    for (int t : {blk.jt, blk.jf}) {
+      if (t < 0) continue;
+      auto& dst = from[static_cast<std::size_t>(t)];
+      const bool branches = std::any_of(blk.stmts.begin(), blk.stmts.end(), [](const BpfInsn& i) {
+        return insn_class(i.code) == kJmp || insn_class(i.code) == kRet;
+      });
+      if (!dst) dst = blk.stmts;
+      if (*dst != blk.stmts || branches) agree[static_cast<std::size_t>(t)] = 0;
+    }
+  }
+}
+
+namespace {
+
+// The end of the furthest absolute packet load in `stmts` (0: none); nullopt when a statement
+// may fail for another reason (an indexed load, a division) or reads X or a scratch cell.
+std::optional<std::uint32_t> absolute_reach(const std::vector<BpfInsn>& stmts) {
+  std::uint32_t reach = 0;
+  for (const BpfInsn& i : stmts) {
+    const std::uint16_t cls = insn_class(i.code), mode = insn_mode(i.code);
+    if ((cls == kLd && mode == kAbs) || (cls == kLdx && mode == kMsh)) {
+      if (i.k >= kAdOff) return std::nullopt;
+      const std::uint32_t size = cls == kLdx ? 1 : insn_size(i.code) == kW ? 4 : insn_size(i.code) == kH ? 2 : 1;
+      if (i.k > 0xffffffffu - size) return std::nullopt;
+      reach = std::max(reach, i.k + size);
+    } else if (cls == kLd && (mode == kImm || mode == kLen)) {
+    } else if (cls == kAlu && insn_src(i.code) == kK && insn_op(i.code) != kDiv && insn_op(i.code) != kMod) {
+    } else {
+      return std::nullopt;
+    }
+  }
+  return reach;
+}
+
+}  // namespace
+
+// In a chain `X and Y` (X passes to Y, both fail to F; Y is reached from X alone) where every
+// block before X loaded what Y loads, Y goes first: its load is then already done (libpcap's
+// `host A and host B`: after `[26] != A` it tests `[26] == B` before loading [30]). The order
+// of two conjuncts matters only through loads past the captured bytes, which reject: when F
+// is not reject, X may only load bytes that Y's loads (already done before X) cover.
+bool Graph::hoist_held_tests(int entry) {
+  const std::vector<int> order = topological(entry);
+  std::vector<std::vector<int>> preds(blocks_.size());
+  for (int b : order)
+    for (int t : {blocks_[static_cast<std::size_t>(b)].jt, blocks_[static_cast<std::size_t>(b)].jf})
+      if (t >= 0) preds[static_cast<std::size_t>(t)].push_back(b);
+  auto pure = [](const std::vector<BpfInsn>& stmts) {
+    return !stmts.empty() && std::none_of(stmts.begin(), stmts.end(), [](const BpfInsn& i) {
+      return insn_class(i.code) == kJmp || insn_class(i.code) == kRet;
+    });
+  };
+  bool changed = false;
+  for (int x : order) {
+    Block& bx = blocks_[static_cast<std::size_t>(x)];
+    const auto& px = preds[static_cast<std::size_t>(x)];
+    for (bool x_pass : {true, false}) {
+      const int y = x_pass ? bx.jt : bx.jf;
+      const int f = x_pass ? bx.jf : bx.jt;
+      if (y < 0 || y == x || preds[static_cast<std::size_t>(y)].size() != 1 || px.empty()) continue;
+      Block& by = blocks_[static_cast<std::size_t>(y)];
+      if (by.jt != f && by.jf != f) continue;
+      const bool y_pass = by.jf == f;
+      const int t = y_pass ? by.jt : by.jf;
+      if (t == f || !pure(bx.stmts) || !pure(by.stmts) || bx.stmts == by.stmts) continue;
+      if (t >= 0 && blocks_[static_cast<std::size_t>(t)].stmts == by.stmts) continue;  // t wanted Y's value in A
+      if (!std::all_of(px.begin(), px.end(), [&](int p) { return blocks_[static_cast<std::size_t>(p)].stmts == by.stmts; }))
+        continue;
+      if (f != kReject) {
+        const auto rx = absolute_reach(bx.stmts), ry = absolute_reach(by.stmts);
+        if (!rx || !ry || *rx > *ry) continue;
+      }
+      Block first{by.stmts, by.jcode, by.k, y_pass ? y : f, y_pass ? f : y};
+      Block second{bx.stmts, bx.jcode, bx.k, x_pass ? t : f, x_pass ? f : t};
+      bx = std::move(first);
+      by = std::move(second);
+      changed = true;
+      break;
+    }
+  }
+  return changed;
+}
+
+// A block whose two successors run the same test with the same outcome on one side tests that
+// first: `C ? (Z ? T : P) : (Z ? T : Q)` is `Z ? T : (C ? P : Q)` (the first sctp-or-host test
+// of `(sctp or host H) and not (host H2 or H ...)`). Z runs on both paths, so only a load of C
+// past the captured bytes could tell the two apart: C may only load bytes that Z loads, unless
+// T rejects.
+bool Graph::hoist_common_tests(int entry) {
+  const std::vector<int> order = topological(entry);
+  std::vector<int> npreds(blocks_.size(), 0);
+  for (int b : order)
+    for (int t : {blocks_[static_cast<std::size_t>(b)].jt, blocks_[static_cast<std::size_t>(b)].jf})
+      if (t >= 0) ++npreds[static_cast<std::size_t>(t)];
+  bool changed = false;
+  std::vector<char> dead(blocks_.size(), 0);
+  for (int c : order) {
+    if (dead[static_cast<std::size_t>(c)]) continue;
+    Block& bc = blocks_[static_cast<std::size_t>(c)];
+    const int z1 = bc.jt, z2 = bc.jf;
+    if (z1 < 0 || z2 < 0 || z1 == z2 || npreds[static_cast<std::size_t>(z1)] != 1 || npreds[static_cast<std::size_t>(z2)] != 1)
+      continue;
+    Block& b1 = blocks_[static_cast<std::size_t>(z1)];
+    Block& b2 = blocks_[static_cast<std::size_t>(z2)];
+    if (b1.stmts.empty() || b1.stmts != b2.stmts || b1.jcode != b2.jcode || b1.k != b2.k) continue;
+    const bool common_true = b1.jt == b2.jt;
+    if (!common_true && b1.jf != b2.jf) continue;
+    const int t = common_true ? b1.jt : b1.jf;
+    if (t != kReject) {
+      const auto rc = absolute_reach(bc.stmts), rz = absolute_reach(b1.stmts);
+      if (!rc || !rz || *rc > *rz || bc.stmts.empty()) continue;
+    }
+    const int p = common_true ? b1.jf : b1.jt, q = common_true ? b2.jf : b2.jt;
+    Block inner{bc.stmts, bc.jcode, bc.k, p, q};
+    Block outer{b1.stmts, b1.jcode, b1.k, common_true ? t : z1, common_true ? z1 : t};
+    bc = std::move(outer);
+    blocks_[static_cast<std::size_t>(z1)] = std::move(inner);
+    npreds[static_cast<std::size_t>(z2)] = 0;
+    dead[static_cast<std::size_t>(z2)] = 1;
+    changed = true;
+  }
+  return changed;
+}
+
 // A mask and a comparison become one bit test: `and #m; jeq #0` is `jset #m` with the exits
 // swapped, `and #m; jgt #0` is `jset #m`, and `and #m; jeq #m` is `jset #m` when m is one bit.
 // An equality after adding, subtracting or xoring a constant compares with the constant undone
@@ -593,6 +756,7 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
   }
   int entry = entry_of(c);
   if (optimize) {
+    give_tests_their_loads(entry);
     fold_masks();
     if (reject_all_is_error) {
       // libpcap's optimizer sees fewer implications than ours (`iso and host H` on Ethernet
@@ -614,6 +778,11 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
     }
     thread_jumps(entry);
     merge_tails(entry);
+    // Reordering tests may open new threading; each round only reorders what it made shorter.
+    for (int round = 0; round < 8 && (hoist_held_tests(entry) | hoist_common_tests(entry)); ++round) {
+      thread_jumps(entry);
+      merge_tails(entry);
+    }
     // Also when blocks remain but no path reaches accept (both exits of a test reject).
     bool accepts = entry == kAccept;
     for (int b : topological(entry)) {
@@ -631,6 +800,7 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
     for (std::size_t i = 0; i < blocks_.size(); ++i) keep_[i].assign(blocks_[i].stmts.size(), 1);
   }
   BpfProgram p = emit(entry, snaplen);
+  if (optimize) drop_unneeded_zero_stores(p);
   if (p.size() > kMaxInsns)
     return fail(Errc::unsupported, "filter: the expression needs more than 4096 instructions");
   return p;

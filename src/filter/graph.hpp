@@ -67,13 +67,17 @@ class Graph {
  private:
   void patch(const std::vector<Cond::Exit>& exits, int target);
   int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
+  void give_tests_their_loads(int entry);
   void fold_masks();
   void thread_jumps(int& entry);
   void merge_tails(int& entry);
+  bool hoist_held_tests(int entry);
+  bool hoist_common_tests(int entry);
   void merge_register_tests(int& entry);
   void drop_unread_prologue_stores(int entry);
   std::vector<int> topological(int entry) const;
   BpfProgram emit(int entry, std::uint32_t snaplen) const;
+  void drop_unneeded_zero_stores(BpfProgram& program) const;
 
   std::vector<Block> blocks_;
   std::vector<BpfInsn> prologue_;

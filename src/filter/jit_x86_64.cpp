@@ -75,6 +75,7 @@ class Generator {
           (in.k - kAdOff == kAdNlAttr || in.k - kAdOff == kAdNlAttrNest))
         frame_ = true;
     }
+    analyse();
   }
 
   // One pass over the program; `labels` carries addresses from the previous pass.
@@ -88,6 +89,7 @@ class Generator {
     prologue();
     for (std::size_t pc = 0; pc < prog_.size(); ++pc) {
       bind(static_cast<int>(pc));
+      pc_ = pc;
       insn(pc);
     }
     bind(fail_label());
@@ -200,13 +202,61 @@ class Generator {
     return static_cast<std::int32_t>((k & 15) * 4) + (frame_ ? 0 : -64);
   }
 
+  // What the prologue must set up, and the captured length each instruction may rely on: a
+  // load at a constant offset needs no bounds check when every path to it has already checked
+  // a load that reaches as far (a failed check leaves the program, returning 0).
+  void analyse() {
+    constexpr std::uint64_t kUnset = ~std::uint64_t{0};
+    checked_.assign(prog_.size(), kUnset);
+    if (!prog_.empty()) checked_[0] = 0;
+    bool a_written = false, a_decided = false;
+    for (std::size_t pc = 0; pc < prog_.size(); ++pc) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
+      const bool ancillary = cls == kLd && mode == kAbs && in.k >= kAdOff;
+      const bool reads_x = (cls == kAlu && insn_src(in.code) == kX) || (cls == kJmp && insn_src(in.code) == kX) ||
+                           (cls == kLd && mode == kInd) || in.code == kStx || in.code == (kMisc | kTxa) ||
+                           (ancillary && (in.k - kAdOff == kAdAluXorX || frame_));
+      uses_x_ = uses_x_ || reads_x;
+      uses_ctx_ = uses_ctx_ || ancillary || (cls == kLd && mode == kInd) ||
+                  (((cls == kLd && mode == kAbs) || (cls == kLdx && mode == kMsh)) && in.k >= kNetOff);
+      uses_len_ = uses_len_ || mode == kLen;
+      // A's zero matters only if something reads A before the first straight-line write.
+      if (!a_decided) {
+        const bool writes_a = cls == kLd && !(ancillary && (in.k - kAdOff == kAdAluXorX || frame_));
+        if (writes_a || in.code == (kMisc | kTxa)) a_written = a_decided = true;
+        else if (cls != kLdx && in.code != kStx) a_decided = true;
+      }
+      if (backward_) continue;
+      std::uint64_t known = checked_[pc];
+      if (known == kUnset) continue;  // unreachable
+      const bool const_load = (cls == kLd && mode == kAbs && !ancillary) || (cls == kLdx && mode == kMsh);
+      if (const_load && static_cast<std::int32_t>(in.k) >= 0)
+        known = std::max<std::uint64_t>(known, std::uint64_t{in.k} + (cls == kLdx ? 1 : bytes_of(insn_size(in.code))));
+      auto flow = [&](std::size_t to) {
+        if (to < checked_.size()) checked_[to] = std::min(checked_[to], known);
+      };
+      if (cls == kRet) continue;
+      if (in.code == (kJmp | kJa)) {
+        flow(pc + 1 + in.k);
+      } else if (cls == kJmp) {
+        flow(pc + 1 + in.jt);
+        flow(pc + 1 + in.jf);
+      } else {
+        flow(pc + 1);
+      }
+    }
+    zero_a_ = !a_written;
+    if (backward_) std::fill(checked_.begin(), checked_.end(), 0);
+  }
+
   // ---- prologue and epilogue ----
   void prologue() {
     if (frame_) alu_imm(5, rsp, kFrameSize, true);  // sub rsp, 120
-    xor_rr(kRegA, kRegA);
-    xor_rr(kRegX, kRegX);
-    rr({0x89}, rcx, kCtx, true);  // mov r9, rcx
-    mov_rr(kWireLen, rdx);
+    if (zero_a_) xor_rr(kRegA, kRegA);
+    if (uses_x_) xor_rr(kRegX, kRegX);
+    if (uses_ctx_) rr({0x89}, rcx, kCtx, true);  // mov r9, rcx
+    if (uses_len_) mov_rr(kWireLen, rdx);
     if (backward_) xor_rr(kBackJumps, kBackJumps);
     // The interpreter starts with M[] zeroed; libpcap-rules programs may read before a store.
     for (std::uint32_t k = 0; k < kMemWords; ++k) {
@@ -284,6 +334,7 @@ class Generator {
       return;
     }
     std::uint64_t end = start + bytes_of(size);
+    if (end <= checked_[pc_]) return load_at_const(static_cast<std::uint32_t>(start), size, msh);
     if (end <= 0x7fffffff) {
       alu_imm(7, kCaplen, static_cast<std::uint32_t>(end), true);  // cmp rsi, end
     } else {
@@ -523,6 +574,9 @@ class Generator {
   bool backward_ = false;
   bool frame_ = false;
   std::uint16_t mem_read_ = 0;
+  bool zero_a_ = true, uses_x_ = false, uses_ctx_ = false, uses_len_ = false;
+  std::vector<std::uint64_t> checked_;  ///< per instruction: captured bytes every path to it has checked
+  std::size_t pc_ = 0;
   std::vector<std::uint8_t> out_;
   std::vector<Label>* labels_ = nullptr;
   int next_label_ = 0;
