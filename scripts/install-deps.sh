@@ -16,6 +16,7 @@ packages=(
   go-md2man                                 # pxdump.1 man page from docs/pxdump.md (cmake/Packaging.cmake)
   bc                                        # bench/capi_tcpdump.sh computes its ratios with bc
   nethogs                                   # oracle for bench/process_attribution (per-process traffic, run as a program)
+  tzdata                                    # zones for the pxdump time stamp test (tests/unit/pxdump_printers/timezone_test.cpp)
 )
 
 missing=()

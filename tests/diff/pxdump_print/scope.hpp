@@ -59,7 +59,8 @@ inline bool layer_in_scope(layers::LayerType t) {
 /// NFS, QUIC...): TCP/UDP data on them prints more than the generic text. All ports below
 /// 1024 count (tcpdump dissects most of them); above, the ones tcpdump's tcp.c/udp.c dispatch on.
 inline bool tcpdump_dissects_port(std::uint16_t port, bool udp) {
-  if (port < 1024) return !(port == 443 && !udp);  // TCP 443: tcpdump prints no TLS
+  // TCP 443: tcpdump prints no TLS; TCP 53: DNS over TCP, which pxdump prints (tcp.cpp).
+  if (port < 1024) return !(port == 443 && !udp) && !(port == 53 && !udp);
   switch (port) {
     case 1080: case 1645: case 1646: case 1701: case 1723: case 1812: case 1813: case 1900: case 2049:
     case 2152: case 2123: case 3128: case 3260: case 3503: case 3784: case 3785: case 4341: case 4342:

@@ -87,8 +87,15 @@ inline std::string_view part_b_protocol(const pcapxx::layers::Packet& packet) {
       default: return "";
     }
   };
-  for (const auto& layer : packet.layers())
-    if (auto n = name(layer.type()); !n.empty()) return n;
+  const auto layers = packet.layers();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (auto n = name(layers[i].type()); !n.empty()) return n;
+    // DNS over TCP (port 53) is printed from the TCP payload: our decode leaves it undecoded.
+    if (const auto* tcp = layers[i].as<pcapxx::layers::Tcp>();
+        tcp != nullptr && (tcp->src_port == 53 || tcp->dst_port == 53) && i + 1 < layers.size() &&
+        layers[i + 1].type() == LayerType::payload)
+      return "dns-tcp";
+  }
   if (const auto* failure = packet.error()) return name(failure->layer);
   return "";
 }

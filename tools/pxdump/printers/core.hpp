@@ -6,6 +6,12 @@
 // `length` everywhere is the length tcpdump passes down: bytes on the wire from this layer on
 // (the original length minus the headers before it, trimmed by IP's total length); the captured
 // bytes may be fewer (snaplen).
+//
+// Cut captures: each printer stops where tcpdump stops and prints its marker with tcpdump's
+// protocol name (" [|udp]", " [|hbhopt]", " [|rt6]", "options [mss [|tcp]>"...); the
+// truncation test cuts real and crafted packets at every length to hold this. NOT DONE: a cut
+// routing header of a type other than 0 and 2 (e.g. SRH) shows only its fixed fields; in a
+// cut TCP option list tcpdump shows part of MPTCP, TFO and TCP-AO data, pxdump only the name.
 #pragma once
 
 #include <array>
@@ -112,6 +118,9 @@ std::string_view ip_protocol_short_name(std::uint8_t protocol);
 // Transport layers.
 void print_tcp(Context& ctx, std::size_t index, std::uint32_t length);
 void print_udp(Context& ctx, std::size_t index, std::uint32_t length);
+/// UDP bytes whose header did not decode (cut, or a length field below 8): tcpdump's
+/// "truncated-udp N", "truncated-udplength N" or "[|udp]" after what it could read.
+void print_udp_failed(Context& ctx, std::span<const std::byte> bytes, std::uint32_t length);
 /// TCP bytes whose header did not decode: tcpdump's "[bad hdr length ...]" or "[|tcp]".
 void print_tcp_failed(Context& ctx, std::span<const std::byte> bytes, std::uint32_t length);
 /// "a.p > b.q: " (or "p > q: " when the transport is not directly in IP).

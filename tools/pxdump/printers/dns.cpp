@@ -2,6 +2,7 @@
 // question of a response and the authority/additional sections, -vvv the record TTLs.
 // Format facts observed by running tcpdump; record layout from RFC 1035 3.2/4.1, EDNS from
 // RFC 6891 6.1. Sections are read with the layer's DnsReader (no second parser).
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -20,7 +21,8 @@ using text::be16;
 
 constexpr std::uint16_t kTypeA = 1, kTypeNs = 2, kTypeMd = 3, kTypeMf = 4, kTypeCname = 5, kTypeSoa = 6,
                         kTypeMb = 7, kTypeMg = 8, kTypeMr = 9, kTypePtr = 12, kTypeMx = 15, kTypeTxt = 16,
-                        kTypeAaaa = 28, kTypeSrv = 33, kTypeDname = 39, kTypeOpt = 41;
+                        kTypeAaaa = 28, kTypeSrv = 33, kTypeA6 = 38, kTypeDname = 39, kTypeOpt = 41,
+                        kTypeTsig = 250, kTypeUri = 256;
 constexpr std::uint16_t kClassIn = 1;
 constexpr std::uint16_t kMdnsUnicastOrFlush = 0x8000;  // RFC 6762 5.4 (QU) and 10.2 (cache flush)
 
@@ -112,8 +114,97 @@ bool put_question(Out& out, const Dns& dns, const DnsQuestion& q, bool mdns) {
   return put_name(out, dns, q.name_offset);
 }
 
-// EDNS options (RFC 6891 6.1.2) inside an OPT record's data.
-bool put_edns_options(Out& out, std::span<const std::byte> data) {
+// Where the name at `pos` ends in the message (after its last label or first pointer), or 0
+// when it runs past the captured bytes.
+std::size_t name_end(std::span<const std::byte> msg, std::size_t pos) {
+  while (pos < msg.size()) {
+    const auto l = text::u8(msg.data() + pos);
+    if ((l & 0xc0) == 0xc0) return pos + 2 <= msg.size() ? pos + 2 : 0;
+    if ((l & 0xc0) != 0) return 0;  // label types 0x40 and 0x80 (RFC 6891 5): tcpdump stops
+    pos += 1 + std::size_t{l};
+    if (l == 0) return pos;
+  }
+  return 0;
+}
+
+// tcpdump's names of EDNS option codes (IANA "DNS EDNS0 Option Codes"); others print "OptN".
+std::string_view edns_option_name(std::uint16_t code) noexcept {
+  switch (code) {
+    case 1: return "LLQ";
+    case 2: return "UL";
+    case 3: return "NSID";
+    case 5: return "DAU";
+    case 6: return "DHU";
+    case 7: return "N3U";
+    case 8: return "ECS";
+    case 9: return "EXPIRE";
+    case 10: return "COOKIE";
+    case 11: return "KEEPALIVE";
+    case 12: return "PADDING";
+    case 13: return "CHAIN";
+    case 14: return "KEY-TAG";
+    case 16: return "CLIENT-TAG";
+    case 17: return "SERVER-TAG";
+    default: return {};
+  }
+}
+
+// Algorithm names of the DAU, DHU and N3U options (RFC 6975): DNSSEC algorithms, DS digest
+// types, NSEC3 hash algorithms, as tcpdump names them.
+std::string_view algorithm_name(std::uint16_t option, std::uint8_t a) noexcept {
+  if (option == 5) {
+    switch (a) {
+      case 0: return "DELETE";
+      case 1: return "RSAMD5";
+      case 2: return "DH";
+      case 3: return "DS";  // DSA, as tcpdump 4.99 prints it
+      case 5: return "RSASHA1";
+      case 6: return "DSA-NSEC3-SHA1";
+      case 7: return "RSASHA1-NSEC3-SHA1";
+      case 8: return "RSASHA256";
+      case 10: return "RSASHA512";
+      case 12: return "ECC-GOST";
+      case 13: return "ECDSAP256SHA256";
+      case 14: return "ECDSAP384SHA384";
+      case 15: return "ED25519";
+      case 16: return "ED448";
+      case 252: return "INDIRECT";
+      case 253: return "PRIVATEDNS";
+      case 254: return "PRIVATEOID";
+      default: return {};
+    }
+  }
+  if (option == 6) {
+    switch (a) {
+      case 1: return "SHA-1";
+      case 2: return "SHA-256";
+      case 3: return "GOST_R_34.11-94";
+      case 4: return "SHA-384";
+      default: return {};
+    }
+  }
+  return a == 1 ? std::string_view("SHA-1") : std::string_view();
+}
+
+// EDNS Client Subnet (RFC 7871 6): "address/source/scope", the address padded with zeros.
+void put_client_subnet(Out& out, std::span<const std::byte> d) {
+  if (d.size() < 4) return out.put(" (invalid)");
+  const std::uint16_t family = be16(d.data());
+  const unsigned source = text::u8(d.data() + 2);
+  const unsigned scope = text::u8(d.data() + 3);
+  const unsigned bits = family == 1 ? 32 : family == 2 ? 128 : 0;
+  if (bits == 0 || d.size() - 4 > bits / 8 || source > bits || scope > bits || (source + 7) / 8 != d.size() - 4)
+    return out.put(" (invalid)");
+  std::array<std::byte, 16> padded{};
+  std::copy(d.begin() + 4, d.end(), padded.begin());
+  if (family == 1) text::ipv4_numeric(out, padded.data());
+  else text::ipv6_numeric(out, padded.data());
+  out.put("/{}/{}", source, scope);
+}
+
+// EDNS options (RFC 6891 6.1.2) inside an OPT record's data (at `offset` in the message), with
+// tcpdump's rendering of the options it knows.
+bool put_edns_options(Out& out, const Dns& dns, std::span<const std::byte> data, std::size_t offset) {
   out.put(" [");
   std::size_t pos = 0;
   while (pos < data.size()) {
@@ -121,10 +212,58 @@ bool put_edns_options(Out& out, std::span<const std::byte> data) {
     const std::uint16_t code = be16(data.data() + pos);
     const std::uint16_t len = be16(data.data() + pos + 2);
     if (data.size() - pos - 4 < len) return false;
-    out.put("Opt{}", code);
+    const auto name = edns_option_name(code);
+    if (name.empty()) out.put("Opt{}", code);
+    else out.put(name);
+    const auto d = data.subspan(pos + 4, len);
     if (len > 0) {
       out.put(" ");
-      text::hex(out, data.subspan(pos + 4, len));
+      switch (code) {
+        case 8: put_client_subnet(out, d); break;
+        case 10:  // client cookie (8), then the server's (8 to 32): RFC 7873 4
+          if (len < 8 || (len > 8 && len < 16) || len > 40) {
+            out.put(" (invalid)");
+          } else {
+            text::hex(out, d.first(8));
+            if (len > 8) {
+              out.put(" ");
+              text::hex(out, d.subspan(8));
+            }
+          }
+          break;
+        case 11:  // units of 100 ms (RFC 7828 3.1)
+          if (len != 2) out.put(" (invalid)");
+          else out.put("{}.{} sec", be16(d.data()) / 10, be16(d.data()) % 10);
+          break;
+        case 9:
+          if (len != 4) out.put(" (invalid)");
+          else out.put("{} sec", text::be32(d.data()));
+          break;
+        case 12: out.put("({})", len); break;
+        case 14:
+          if (len % 2 != 0) {
+            out.put(" (invalid)");
+          } else {
+            for (std::size_t i = 0; i < len; i += 2) {
+              if (i > 0) out.put(" ");
+              out.put("{}", be16(d.data() + i));
+            }
+          }
+          break;
+        case 5: case 6: case 7:
+          for (std::size_t i = 0; i < len; ++i) {
+            if (i > 0) out.put(" ");
+            const auto alg = text::u8(d.data() + i);
+            const auto n = algorithm_name(code, alg);
+            if (n.empty()) out.put("Alg_{}", alg);
+            else out.put(n);
+          }
+          break;
+        case 13:
+          if (!put_name(out, dns, static_cast<std::uint32_t>(offset + pos + 4))) return false;
+          break;
+        default: text::hex(out, d); break;
+      }
     }
     pos += 4 + std::size_t{len};
     if (pos < data.size()) out.put(",");
@@ -221,25 +360,70 @@ bool put_record(Out& out, const Dns& dns, const DnsRecord& r, bool mdns, bool da
     case kTypeOpt:
       out.put(" UDPsize={}", r.klass);
       if ((r.ttl & 0x8000) != 0) out.put(" DO");
-      if (!d.empty()) return put_edns_options(out, d);
+      if (!d.empty()) return put_edns_options(out, dns, d, r.rdata_offset);
       break;
+    case kTypeA6: {
+      // RFC 2874 3.1.1: prefix length, the address suffix, the prefix name.
+      if (d.empty()) return false;
+      const unsigned bits = text::u8(d.data());
+      const std::size_t prefix_bytes = (bits & ~7u) / 8;
+      if (bits > 128) {
+        out.put(" {}(bad plen)", bits);
+        break;
+      }
+      if (bits < 128) {
+        if (d.size() < 1 + 16 - prefix_bytes) return false;
+        std::array<std::byte, 16> a{};
+        std::copy_n(d.begin() + 1, 16 - prefix_bytes, a.begin() + static_cast<std::ptrdiff_t>(prefix_bytes));
+        out.put(" {} ", bits);
+        text::ipv6_numeric(out, a.data());
+      }
+      if (bits > 0) {
+        out.put(" ");
+        return put_name(out, dns, static_cast<std::uint32_t>(r.rdata_offset + 1 + 16 - prefix_bytes));
+      }
+      break;
+    }
+    case kTypeUri:
+      // RFC 7553 4.5: priority, weight, target.
+      if (d.size() < 4) return false;
+      out.put(" {} {} ", be16(d.data()), be16(d.data() + 2));
+      text::safe_text(out, d.subspan(4));
+      break;
+    case kTypeTsig: {
+      // RFC 8945 4.2: algorithm name, time signed (48 bits), fudge, MAC size and MAC, original
+      // ID, error, other length; shown with -v.
+      if (out.flags.verbose == 0) break;
+      out.put(" ");
+      if (!put_name(out, dns, r.rdata_offset)) return false;
+      const auto msg = dns.contents;
+      const std::size_t name_end_at = name_end(msg, r.rdata_offset);
+      if (name_end_at == 0) return false;
+      std::size_t at = name_end_at + 6;
+      auto field = [&](std::uint16_t& v) {
+        if (at + 2 > msg.size()) return false;
+        v = be16(msg.data() + at);
+        at += 2;
+        return true;
+      };
+      std::uint16_t v = 0;
+      if (!field(v)) return false;
+      out.put(" fudge={}", v);
+      if (!field(v)) return false;
+      out.put(" maclen={}", v);
+      at += v;
+      if (!field(v)) return false;
+      out.put(" origid={}", v);
+      if (!field(v)) return false;
+      out.put(" error={}", v);
+      if (!field(v)) return false;
+      out.put(" otherlen={}", v);
+      break;
+    }
     default:
       break;
   }
   return true;
-}
-
-// Where the name at `pos` ends in the message (after its last label or first pointer), or 0
-// when it runs past the captured bytes.
-std::size_t name_end(std::span<const std::byte> msg, std::size_t pos) {
-  while (pos < msg.size()) {
-    const auto l = text::u8(msg.data() + pos);
-    if ((l & 0xc0) == 0xc0) return pos + 2 <= msg.size() ? pos + 2 : 0;
-    if ((l & 0xc0) != 0) return 0;  // label types 0x40 and 0x80 (RFC 6891 5): tcpdump stops
-    pos += 1 + std::size_t{l};
-    if (l == 0) return pos;
-  }
-  return 0;
 }
 
 // The walk over the sections as tcpdump does it: `pos` moves through the captured bytes.
@@ -369,6 +553,11 @@ bool print_query(Out& out, const Dns& dns, bool mdns) {
 }  // namespace
 
 Result print_dns(Out& out, const Names&, std::span<const std::byte> bytes, std::uint32_t length, bool mdns) {
+  // A message shorter than its header is malformed, not cut (RFC 1035 4.1.1: 12 bytes).
+  if (length < 12) {
+    out.put("domain [length {} < 12] (invalid)", length);
+    return {};
+  }
   Dns dns;
   if (!dns.decode_header(bytes)) {
     out.truncated("domain");

@@ -318,9 +318,16 @@ Result print_icmp(Out& out, const Names& names, std::span<const std::byte> bytes
     out.put("\n\t");
     // The quoted datagram is printed with its own total length (it is usually cut short on
     // purpose, RFC 792: "Internet Header + 64 bits"), as tcpdump does.
+    // tcpdump ends the capture it shows at the quoted total length: a length field not captured,
+    // or one too short to hold itself, ends the packet with ICMP's marker.
     const std::uint32_t quoted_length = bytes.size() >= 8 + 4 ? text::be16(bytes.data() + 8 + 2) : 0;
-    Result r{Result::Then::inner, pcapxx::layers::LayerType::ipv4, bytes.subspan(8),
-             quoted_length >= 20 ? quoted_length : length - 8};
+    if (quoted_length < 4) {
+      out.truncated("icmp");
+      return {};
+    }
+    const auto quoted = bytes.subspan(8);
+    Result r{Result::Then::inner, pcapxx::layers::LayerType::ipv4,
+             quoted.first(std::min<std::size_t>(quoted.size(), quoted_length)), quoted_length};
     if (extension) {
       r.after = print_extension;
       r.after_bytes = bytes;

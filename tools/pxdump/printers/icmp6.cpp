@@ -3,6 +3,7 @@
 // 32"; at -v the checksum verdict first, the length right after the type of an ND message, and
 // each ND option on a "\n\t  " line (-vv adds its bytes in hex). Texts observed by running
 // tcpdump.
+#include <algorithm>
 #include <array>
 
 #include "pcapxx/layers/icmp.hpp"
@@ -43,6 +44,7 @@ std::string_view type_name(std::uint8_t t) noexcept {
     case 145: return "ha discovery reply";
     case 146: return "mobile router solicitation";
     case 147: return "mobile router advertisement";
+    case 155: return "RPL";
     case 200: return "mtrace response";
     case 201: return "mtrace message";
     default: return {};
@@ -219,6 +221,134 @@ bool quoted(std::span<const std::byte> bytes, Quoted6& q) {
   return true;
 }
 
+// RPL (RFC 6550 6): the control message named by the code, at -v its base object in brackets,
+// at -vv its options by name and length (their data in hex at -vvv). Secured messages (codes
+// 0x80 and up) are named only, as tcpdump does.
+std::string_view rpl_option_name(std::uint8_t type) noexcept {
+  switch (type) {
+    case 0: return "pad1";
+    case 1: return "padN";
+    case 2: return "metrics";
+    case 3: return "routinginfo";
+    case 4: return "config";
+    case 5: return "rpltarget";
+    case 6: return "transitinfo";
+    case 8: return "destprefix";
+    case 9: return "rpltargetdesc";
+    default: return {};
+  }
+}
+
+bool rpl_options(Out& out, std::span<const std::byte> b, std::uint32_t length) {
+  std::size_t at = 0;
+  while (length != 0) {
+    if (at >= b.size()) return false;
+    const std::uint8_t type = u8(b.data() + at);
+    if (type == 0) {
+      out.put(" opt:pad1");
+      ++at;
+      --length;
+      continue;
+    }
+    if (length < 2) return false;
+    if (at + 1 >= b.size()) return false;
+    const std::uint32_t len = std::uint32_t{u8(b.data() + at + 1)} + 2;
+    const auto name = rpl_option_name(type);
+    if (name.empty()) out.put(" opt:subopt:{} len:{} ", type, len);
+    else out.put(" opt:{} len:{} ", name, len);
+    if (at + len > b.size() || length < len) return false;
+    if (out.flags.verbose > 2) text::hex_lines(out, b.subspan(at + 2, len - 2), " ");
+    at += len;
+    length -= len;
+  }
+  return true;
+}
+
+bool rpl(Out& out, const Names& names, std::uint8_t code, std::span<const std::byte> bytes, std::uint32_t length) {
+  if ((code & 0x80) != 0) {
+    out.put(", (SEC) [worktodo]");
+    return true;
+  }
+  out.put(", (CLR)");
+  const int v = out.flags.verbose;
+  // The base object follows the type, code and checksum.
+  const auto b = bytes.subspan(std::min<std::size_t>(bytes.size(), 4));
+  const std::uint32_t len = length >= 4 ? length - 4 : 0;
+  static constexpr std::array<std::string_view, 4> kModes{"nonstoring", "storing", "nonstoring-multicast",
+                                                          "storing-multicast"};
+  switch (code) {
+    case 0:
+      out.put("DODAG Information Solicitation");
+      return true;
+    case 1: {
+      out.put("DODAG Information Object");
+      if (v == 0) return true;
+      if (b.size() < 24) return false;
+      const std::uint8_t mopprf = u8(b.data() + 4);
+      const unsigned mode = (mopprf >> 3) & 7;
+      out.put(" [dagid:");
+      text::ipv6(out, names, b.data() + 8);
+      out.put(",seq:{},instance:{},rank:{},{}", u8(b.data() + 5), u8(b.data()), be16(b.data() + 2),
+              (mopprf & 0x80) != 0 ? "grounded," : "");
+      if (mode < kModes.size()) out.put("mop:{}", kModes[mode]);
+      else out.put("mop:mop{}", mode);
+      out.put(",prf:{}]", mopprf & 7);
+      return v < 2 || rpl_options(out, b.subspan(24), len >= 24 ? len - 24 : 0);
+    }
+    case 2: {
+      out.put("Destination Advertisement Object");
+      if (v == 0) return true;
+      if (b.size() < 20) return false;
+      if (len < 4) {
+        out.put(" [|length too short]");
+        return true;
+      }
+      const std::uint8_t flags = u8(b.data() + 1);
+      std::size_t at = 4;
+      if ((flags & 0x40) != 0) {
+        if (len - 4 < 16) {
+          out.put(" [|length too short]");
+          return true;
+        }
+        at += 16;
+      }
+      out.put(" [dagid:");
+      if ((flags & 0x40) != 0) text::ipv6(out, names, b.data() + 4);
+      else out.put("<elided>");
+      out.put(",seq:{},instance:{}{}{},{:02x}]", u8(b.data() + 3), u8(b.data()), (flags & 0x80) != 0 ? ",acK" : "",
+              (flags & 0x40) != 0 ? ",Dagid" : "", flags);
+      return v < 2 || rpl_options(out, b.subspan(at), len - static_cast<std::uint32_t>(at));
+    }
+    case 3: {
+      out.put("Destination Advertisement Object Ack");
+      if (v == 0) return true;
+      if (b.size() < 4) return false;
+      if (len < 4) {
+        out.put(" [|dao-length too short]");
+        return true;
+      }
+      const std::uint8_t flags = u8(b.data() + 1);
+      std::size_t at = 4;
+      if ((flags & 0x80) != 0) {
+        if (b.size() < 20) return false;
+        if (len - 4 < 16) {
+          out.put(" [|dao-length too short]");
+          return true;
+        }
+        at += 16;
+      }
+      out.put(" [dagid:");
+      if ((flags & 0x80) != 0) text::ipv6(out, names, b.data() + 4);
+      else out.put("<elided>");
+      out.put(",seq:{},instance:{},status:{}]", u8(b.data() + 2), u8(b.data()), u8(b.data() + 3));
+      return v < 2 || rpl_options(out, b.subspan(at), len - static_cast<std::uint32_t>(at));
+    }
+    default:
+      out.put("RPL message, unknown code {}", code);
+      return true;
+  }
+}
+
 // The type-specific text; false when it needs bytes that were not captured.
 bool print_body(Out& out, const Names& names, const pcapxx::layers::Icmpv6& h, std::span<const std::byte> bytes,
                 std::uint32_t length, bool& dumped) {
@@ -325,6 +455,8 @@ bool print_body(Out& out, const Names& names, const pcapxx::layers::Icmpv6& h, s
       out.put(", ");
       put_flags(out, u8(bytes.data() + 4), {{0x80, "router"}, {0x40, "solicited"}, {0x20, "override"}});
       return put_nd_options(out, names, bytes.subspan(24));
+    case 155:
+      return rpl(out, names, h.code, bytes, length);
     case 137:
       if (bytes.size() < 40) return false;
       out.put(", ");
@@ -342,7 +474,16 @@ bool print_body(Out& out, const Names& names, const pcapxx::layers::Icmpv6& h, s
 Result print_icmp6(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
                    const IpHeader& ip) {
   pcapxx::layers::Icmpv6 h;
-  if (!text::decode(h, bytes)) {
+  bool decoded = text::decode(h, bytes);
+  if (!decoded && bytes.size() >= 2 && u8(bytes.data()) == 155) {
+    // RPL reads only type and code before its base object (a DIS may be 6 bytes long; the
+    // checksum is verified only on a whole message); the layer wants the 8-byte header.
+    h.type = 155;
+    h.code = u8(bytes.data() + 1);
+    h.checksum = bytes.size() >= 4 ? be16(bytes.data() + 2) : 0;
+    decoded = true;
+  }
+  if (!decoded) {
     // tcpdump reads the type before printing anything: an empty message shows the marker only.
     if (!bytes.empty()) {
       const auto name = type_name(u8(bytes.data()));

@@ -279,18 +279,22 @@ std::string_view option_name(std::uint8_t kind) {
   }
 }
 
+/// How the option list ended: all printed, the capture ended where tcpdump reads a byte (its
+/// marker is printed, the packet ends), or inside an option it checks as a whole.
+enum class OptionsEnd { complete, cut, truncated_option };
+
 /// The option list: "NAME[ detail]" per option, comma separated; a length that does not fit
 /// ends the list with "[bad length N]"; EOL ends it.
 /// `declared`: the option bytes the header length announces; `all` the captured ones (fewer when
-/// the capture ends inside the options). Returns false where the capture ended ("[|ip]").
-bool print_options(Context& ctx, std::span<const std::byte> all, std::size_t declared) {
+/// the capture ends inside the options).
+OptionsEnd print_options(Context& ctx, std::span<const std::byte> all, std::size_t declared) {
   Out& out = ctx.out;
   for (std::size_t at = 0; at < declared;) {
-    if (at >= all.size()) {
-      out.put("[|ip]");
-      return false;
-    }
     if (at != 0) out.put(",");
+    if (at >= all.size()) {
+      out.truncated("ip");
+      return OptionsEnd::cut;
+    }
     const std::uint8_t kind = byte_at(all, at);
     const auto name = option_name(kind);
     if (name.empty()) out.put("unknown {}", kind);
@@ -298,26 +302,26 @@ bool print_options(Context& ctx, std::span<const std::byte> all, std::size_t dec
     std::size_t len = 1;
     if (kind > 1) {
       if (at + 1 >= all.size()) {
-        out.put(" [|ip]");
-        return false;
+        out.truncated("ip");
+        return OptionsEnd::cut;
       }
       len = byte_at(all, at + 1);
       if (len < 2) {
         out.put(" [bad length {}]", len);
-        return true;
+        return OptionsEnd::complete;
       }
     }
     if (len > declared - at) {
       out.put(" [bad length {}]", len);
-      return true;
+      return OptionsEnd::complete;
     }
     if (len > all.size() - at) {
-      out.put("[|ip]");
-      return false;
+      out.put(" [truncated-option]");
+      return OptionsEnd::truncated_option;
     }
     const auto opt = all.subspan(at, len);
     switch (kind) {
-      case 0: return true;
+      case 0: return OptionsEnd::complete;
       case 68: print_timestamp(ctx, opt); break;
       case 7: case 131: case 137: print_route(ctx, opt); break;
       case 148:
@@ -331,7 +335,7 @@ bool print_options(Context& ctx, std::span<const std::byte> all, std::size_t dec
     }
     at += len;
   }
-  return true;
+  return OptionsEnd::complete;
 }
 
 }  // namespace
@@ -382,9 +386,19 @@ void print_ipv4_header(Context& ctx, const Ipv4& ip, const Layer* layer, std::si
             ip.total_length);
     if (hl > 20) {
       out.put(", options (");
-      const bool captured = print_options(ctx, options, hl - 20);
-      if (!captured) return;  // tcpdump stops the packet at the end of the capture
+      const OptionsEnd end = print_options(ctx, options, hl - 20);
+      if (end == OptionsEnd::cut) return;  // tcpdump stops the packet at the end of the capture
       out.put(")");
+      if (end == OptionsEnd::truncated_option) {
+        // tcpdump closes the header's text and stops after the addresses.
+        out.put(")\n    ");
+        ctx.resolver.ipv4(out, ip.src);
+        out.put(" > ");
+        ctx.resolver.ipv4(out, ip.dst);
+        out.put(": ");
+        out.truncated("ip");
+        return;
+      }
     }
     if (!complete) {
       // The capture ends inside the options: tcpdump checks no checksum.
@@ -406,16 +420,20 @@ void print_ipv4_header(Context& ctx, const Ipv4& ip, const Layer* layer, std::si
     ctx.resolver.ipv4(out, ip.dst);
     out.put("{}", tail);
   };
+  // TCP, UDP, SCTP and DCCP print the addresses themselves, with their ports.
+  const bool transport_prints = ip.protocol == 6 || ip.protocol == 17 || ip.protocol == 132 || ip.protocol == 33;
   if (!first_fragment) {
     addresses(":");
     const auto short_name = ctx.resolver.numeric() ? std::string_view() : ip_protocol_short_name(ip.protocol);
     if (!short_name.empty()) out.put(" {}", short_name);
     else out.put(" ip-proto-{}", ip.protocol);
   } else if (!complete) {
-    // A first fragment whose header the capture cut: the transport header is not there.
-    addresses(": [|ip]");
+    // A first fragment whose header the capture cut: tcpdump names the captured and the
+    // announced header lengths (after the addresses where the transport would not print them).
+    if (!transport_prints) addresses(": ");
+    out.put(" [remaining caplen({}) < header length({})]", 20 + options.size(), hl);
+    out.truncated("ip");
   } else {
-    const bool transport_prints = ip.protocol == 6 || ip.protocol == 17 || ip.protocol == 132 || ip.protocol == 33;
     if (!transport_prints) addresses(": ");
     const bool has_next = index + 1 < ctx.layers.size() && ctx.layers[index + 1].type() != LayerType::payload;
     if (has_next || (index + 1 >= ctx.layers.size() && ctx.packet.error() != nullptr)) {

@@ -2,6 +2,7 @@
 // with -v "(class, flowlabel, hlim, next-header, payload length) ", then "src > dst: " unless the
 // transport follows the fixed header directly (it prints the addresses with its ports), then
 // "HBH ", "DSTOPT ", "RT6 (...) ", "frag (...) " per extension header.
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -47,6 +48,54 @@ pcapxx::layers::Packet* continue_decode(const Context& at, PooledPacket& more) {
   return packet->layers().empty() ? nullptr : packet;
 }
 
+std::uint32_t be_at(std::span<const std::byte> b, std::size_t at, std::size_t n) {
+  std::uint32_t v = 0;
+  for (std::size_t k = 0; k < n; ++k) v = v << 8 | std::to_integer<std::uint32_t>(b[at + k]);
+  return v;
+}
+
+/// A routing header the decode refused (cut, or a type it does not take), as tcpdump's rt6_print
+/// shows it: the fields it could read, then its marker.
+void print_cut_routing(Context& ctx, std::span<const std::byte> b) {
+  Out& out = ctx.out;
+  // ip6_print checks the header's first byte before rt6_print runs.
+  if (b.empty()) return out.truncated("ip6");
+  out.put("RT6");
+  if (b.size() < 2) return out.truncated("rt6");
+  const unsigned len = be_at(b, 1, 1);
+  out.put(" (len={}", len);
+  if (b.size() < 3) return out.truncated("rt6");
+  const unsigned type = be_at(b, 2, 1);
+  out.put(", type={}{}", type, type == 0 ? " [Deprecated]" : "");
+  if (b.size() < 4) return out.truncated("rt6");
+  out.put(", segleft={}", be_at(b, 3, 1));
+  if (type == 0 || type == 2) {
+    // RFC 2460 4.4, RFC 6275 6.4: 4 reserved bytes, then 16-byte addresses.
+    if (out.flags.verbose > 0) {
+      if (b.size() < 8) return out.truncated("rt6");
+      out.put(", rsv=0x{:x}", be_at(b, 4, 4));
+    }
+    for (std::size_t at = 8, n = 0; n < len / 2; at += 16, ++n) {
+      if (b.size() < at + 16) return out.truncated("rt6");
+      out.put(", [{}]", n);
+      ctx.resolver.ipv6(out, b.data() + at);
+    }
+  }
+  out.truncated("rt6");
+}
+
+/// A fragment header the capture cuts: tcpdump's frag6_print shows the offset once it has two
+/// bytes of it (the identification too at -v) and stops there.
+void print_cut_fragment(Context& ctx, std::span<const std::byte> b, std::uint32_t rest) {
+  Out& out = ctx.out;
+  if (b.size() < (out.flags.verbose > 0 ? 8u : 4u)) return out.truncated("frag6");
+  const std::uint32_t off = be_at(b, 2, 2) & 0xfff8;
+  const std::uint32_t flen = rest >= 8 ? rest - 8 : 0;
+  if (out.flags.verbose > 0) out.put("frag (0x{:08x}:{}|{})", be_at(b, 4, 4), off, flen);
+  else out.put("frag ({}|{})", off, flen);
+  if (off == 0) out.put(" ");
+}
+
 }  // namespace
 
 void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
@@ -88,6 +137,10 @@ void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
     out.put(": ");
   }
   std::uint32_t rest = len;
+  // Where tcpdump's view of the packet ends: the capture, cut to the payload length.
+  const auto all = ctx.packet.data();
+  const std::byte* captured_end =
+      std::min(all.data() + all.size(), layer.contents().data() + 40 + std::size_t{ip.payload_length});
   std::size_t i = index + 1;
   std::uint8_t next = ip.next_header;
   bool later_fragment = false;
@@ -141,7 +194,10 @@ void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
       else out.put("frag ({}|{})", off, flen);
       next = f->next_header;
       ctx.fragmented = true;
-      if (off != 0) {
+      // tcpdump's ip6_print stops after a later fragment's header, and after a first
+      // fragment's header when the capture (cut to the payload length) ends with it.
+      if (off != 0 || l.contents().data() + hl >= captured_end) {
+        if (off == 0) out.put(" ");
         later_fragment = true;
         ++i;
         break;
@@ -164,7 +220,12 @@ void print_ipv6(Context& ctx, std::size_t index, std::uint32_t length) {
     cur->link_done = true;
     cur->depth = ctx.depth;
   }
-  if (!later_fragment) {
+  const pcapxx::layers::DecodeFailure* failure = i >= cur->layers.size() ? cur->packet.error() : nullptr;
+  if (!later_fragment && failure != nullptr && failure->layer == LayerType::ipv6_routing) {
+    print_cut_routing(ctx, failure->remaining);
+  } else if (!later_fragment && failure != nullptr && failure->layer == LayerType::ipv6_fragment) {
+    print_cut_fragment(ctx, failure->remaining, rest);
+  } else if (!later_fragment) {
     if (i < cur->layers.size() && cur->layers[i].type() != LayerType::payload) {
       print_from(*cur, i, rest);
     } else if (i >= cur->layers.size() && cur->packet.error() != nullptr) {

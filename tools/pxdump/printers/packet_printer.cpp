@@ -56,6 +56,66 @@ IpHeader ip_header(const Context& ctx) {
   return h;
 }
 
+/// The protocol name tcpdump 4.99 puts in its truncation marker for a layer it could not read
+/// ("[|ether]"): the ndo_protocol each of its printers sets.
+std::string_view truncation_name(LayerType type) {
+  switch (type) {
+    case LayerType::ethernet: return "ether";
+    case LayerType::dot1q: return "vlan";
+    case LayerType::arp: return "arp";
+    case LayerType::linux_sll: return "sll";
+    case LayerType::linux_sll2: return "sll2";
+    case LayerType::loopback: return "null";
+    case LayerType::ipv4: return "ip";
+    case LayerType::ipv6: return "ip6";
+    case LayerType::ipv6_hop_by_hop: return "hbhopt";
+    case LayerType::ipv6_destination: return "dstopt";
+    case LayerType::ipv6_routing: return "rt6";
+    case LayerType::ipv6_fragment: return "frag6";
+    case LayerType::ipsec_ah: return "ah";
+    case LayerType::ipsec_esp: return "esp";
+    case LayerType::icmpv4: return "icmp";
+    case LayerType::icmpv6: return "icmp6";
+    case LayerType::tcp: return "tcp";
+    case LayerType::udp: return "udp";
+    case LayerType::dns: return "domain";
+    case LayerType::llc: return "llc";
+    case LayerType::snap: return "snap";
+    case LayerType::mpls: return "mpls";
+    case LayerType::pppoe: return "pppoe";
+    case LayerType::ppp: return "ppp";
+    case LayerType::igmp: return "igmp";
+    case LayerType::gre: return "gre";
+    case LayerType::vxlan: return "vxlan";
+    case LayerType::geneve: return "geneve";
+    case LayerType::sctp: return "sctp";
+    case LayerType::dhcp: return "bootp";
+    case LayerType::ntp: return "ntp";
+    default: return layer_name(type);
+  }
+}
+
+/// An IPv4 header the decode refused at its start, as tcpdump's ip_print shows it: a version
+/// other than 4, or a header cut before its fixed part ends ("IP " once the version is read).
+/// false for other layers and for other refusals.
+bool print_cut_start(Context& ctx, LayerType type, std::span<const std::byte> bytes) {
+  Out& out = ctx.out;
+  if (type != LayerType::ipv4) return false;
+  if (bytes.empty()) {
+    out.truncated("ip");
+    return true;
+  }
+  if (const unsigned version = std::to_integer<unsigned>(bytes[0]) >> 4; version != 4) {
+    if (version == 6) out.put("IP6, wrong link-layer encapsulation (invalid)");
+    else out.put("IP{} (invalid)", version);
+    return true;
+  }
+  if (bytes.size() >= 20) return false;
+  if (!out.flags.link_header) out.put("IP ");
+  out.truncated("ip");
+  return true;
+}
+
 }  // namespace
 
 void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> bytes, std::uint32_t length) {
@@ -63,18 +123,7 @@ void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> byt
   const Names& names = ctx.names;
   switch (type) {
     case LayerType::tcp: return print_tcp_failed(ctx, bytes, length);
-    case LayerType::udp:
-      if (bytes.size() < 4 && (ctx.ip4 != nullptr || ctx.ip6 != nullptr)) {
-        // Not even the ports captured: tcpdump prints the addresses and its marker.
-        if (ctx.ip4 != nullptr) ctx.resolver.ipv4(out, ctx.ip4->src);
-        else ctx.resolver.ipv6(out, ctx.ip6->src);
-        out.put(" > ");
-        if (ctx.ip4 != nullptr) ctx.resolver.ipv4(out, ctx.ip4->dst);
-        else ctx.resolver.ipv6(out, ctx.ip6->dst);
-        out.put(":  [|udp]");
-        return;
-      }
-      break;
+    case LayerType::udp: return print_udp_failed(ctx, bytes, length);
     case LayerType::icmpv4:
       return follow(ctx, print_icmp(out, names, bytes, length, ip_header(ctx)));
     case LayerType::icmpv6:
@@ -115,6 +164,7 @@ void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> byt
     default: break;
   }
   if (type == LayerType::ipv4 && print_ipv4_cut_options(ctx, bytes, length)) return;
+  if (print_cut_start(ctx, type, bytes)) return;
   // A layer our decode does not reach as a layer: decode it on its own and walk it.
   if (type == LayerType::ethernet || type == LayerType::ipv4 || type == LayerType::ipv6 ||
       type == LayerType::raw_ip || type == LayerType::ppp || type == LayerType::mpls) {
@@ -124,7 +174,7 @@ void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> byt
     if (inner != nullptr) inner->assign(bytes, type);
     if (inner == nullptr || inner->layers().empty()) {
       // It fails right at its start: tcpdump's truncation marker, not another walk.
-      out.put("[|{}]", layer_name(type));
+      out.truncated(truncation_name(type));
       return;
     }
     Context sub{ctx.out, ctx.resolver, ctx.names, ctx.tcp_state, *inner, inner->layers(),
@@ -134,7 +184,7 @@ void print_bytes_as(Context& ctx, LayerType type, std::span<const std::byte> byt
     print_from(sub, 0, length);
     return;
   }
-  out.put("[|{}]", layer_name(type));
+  out.truncated(truncation_name(type));
 }
 
 void print_from(Context& ctx, std::size_t index, std::uint32_t length) {

@@ -22,13 +22,14 @@
 //
 // NOT DONE YET (next engineer, start here):
 //   - ICMPv6: router renumbering, node information (who-are-you), home agent and mobile prefix
-//     replies at -v, RPL; ND options other than link-address, prefix, MTU, RDNSS (shown as hex);
+//     replies at -v (RPL is done); ND options other than link-address, prefix, MTU, RDNSS (shown as hex);
 //     MLDv2 query source lists at -vv when the count is 0.
 //   - SCTP: upper-layer payloads of DATA chunks at -vv (M3UA...), chunk parameters of INIT.
 //   - GRE: the RFC 1701 routing field's entries; PPP control protocols (LCP, IPCP, PAP) after
 //     GREv1 and PPPoE sessions are the PPP printer's (there is none yet: "[|PPP]").
-//   - DNS: EDNS option names (all shown as "OptN hex"), A6/LOC/NAPTR/CAA/... record data, DNS
-//     over TCP, compression loops shown as tcpdump's "<LOOP>".
+//   - DNS: compression loops shown as tcpdump's "<LOOP>"; an OPT record whose options run past
+//     its RDLENGTH (tcpdump reads on into the captured bytes). (Done: EDNS option names and
+//     formats, A6/URI/TSIG data, DNS over TCP from tcp.cpp.)
 //   - DHCP: option value formats beyond the common ones (Client-FQDN, classless static routes,
 //     vendor options show as dotted bytes, which matches tcpdump only where it does the same).
 //   - NTP: control (mode 6) and private (mode 7) messages beyond the leap indicator line.
@@ -123,8 +124,9 @@ Result print_geneve(Out& out, std::span<const std::byte> bytes, std::uint32_t le
 /// length: the frame length from the PPPoE header on.
 Result print_pppoe(Out& out, std::span<const std::byte> bytes, std::uint32_t length);
 
-/// DNS (UDP 53, and mDNS 5353 with mdns set): prints after "IP a.p > b.q: " the compact form,
-/// e.g. "1234+ A? example.com. (29)". length: UDP length - 8.
+/// DNS (UDP 53, and mDNS 5353 with mdns set; TCP 53 after the 2-byte length, from tcp.cpp):
+/// prints after "IP a.p > b.q: " the compact form, e.g. "1234+ A? example.com. (29)".
+/// length: the message's length (UDP length - 8; the TCP data minus the prefix).
 Result print_dns(Out& out, const Names& names, std::span<const std::byte> bytes, std::uint32_t length,
                  bool mdns);
 

@@ -7,6 +7,32 @@ namespace pxdump::printers {
 
 using namespace pcapxx::layers;
 
+void print_udp_failed(Context& ctx, std::span<const std::byte> bytes, std::uint32_t length) {
+  // tcpdump's udp_print reads the ports, checks the length, then the UDP length field; the
+  // first field the capture does not hold ends the packet with its marker.
+  Out& out = ctx.out;
+  auto be16 = [&](std::size_t at) {
+    return static_cast<std::uint16_t>(std::to_integer<unsigned>(bytes[at]) << 8 | std::to_integer<unsigned>(bytes[at + 1]));
+  };
+  if (bytes.size() < 4) {
+    // Without ports: the addresses when UDP follows the IP header directly, else nothing.
+    const bool direct = (ctx.ip4 != nullptr && ctx.ip4->protocol == 17) || (ctx.ip6 != nullptr && ctx.ip6->next_header == 17);
+    if (!direct) return out.truncated("udp");
+    if (ctx.ip4 != nullptr) ctx.resolver.ipv4(out, ctx.ip4->src);
+    else ctx.resolver.ipv6(out, ctx.ip6->src);
+    out.put(" > ");
+    if (ctx.ip4 != nullptr) ctx.resolver.ipv4(out, ctx.ip4->dst);
+    else ctx.resolver.ipv6(out, ctx.ip6->dst);
+    out.put(": ");
+    return out.truncated("udp");
+  }
+  print_transport_addresses(ctx, be16(0), be16(2), true);
+  if (length < 8) return out.put("truncated-udp {}", length);
+  if (bytes.size() < 6) return out.truncated("udp");
+  if (const std::uint16_t ulen = be16(4); ulen < 8) return out.put("truncated-udplength {}", ulen);
+  out.truncated("udp");
+}
+
 void print_udp(Context& ctx, std::size_t index, std::uint32_t length) {
   const Layer& layer = ctx.layers[index];
   const auto& udp = *layer.as<Udp>();
