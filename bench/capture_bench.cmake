@@ -6,7 +6,7 @@ if(TARGET pcapxx_capture)
   if(PCAPXX_BENCH_CAPTURE_PCAP_LIB)
     add_library(capture_bench_oracle OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/capture_bench_libpcap.c)
     add_executable(capture_bench ${CMAKE_CURRENT_SOURCE_DIR}/capture_bench.cpp $<TARGET_OBJECTS:capture_bench_oracle>)
-    target_link_libraries(capture_bench PRIVATE pcapxx_core pcapxx_savefile pcapxx_capture
+    target_link_libraries(capture_bench PRIVATE pcapxx_core pcapxx_savefile pcapxx_filter pcapxx_capture
                           ${PCAPXX_BENCH_CAPTURE_PCAP_LIB} fmt::fmt pthread)
     target_include_directories(capture_bench PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests)
     target_compile_options(capture_bench PRIVATE -O2)

@@ -31,7 +31,9 @@
 //     (GRO/TSO) is cut to the frame, with origlen kept;
 //   - immediate mode's in-block reading relies on x86's store order (TSO); elsewhere it
 //     falls back to a 1 ms block timeout;
-//   - monitor mode and hardware timestamps are not implemented.
+//   - monitor mode and hardware timestamps are not implemented;
+//   - a filter running in userspace (FilterPlacement) sees SKF_AD_MARK, QUEUE, RXHASH and CPU
+//     as 0, and stats().received still counts what the kernel's filter passed.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +89,36 @@ struct LossAccount {
   [[nodiscard]] std::string summary() const;
 };
 
+/// Where a live capture's filter runs. The kernel's socket filter does not always see the
+/// frame the user gets: a cooked ("any") socket's filter sees the packet from the network
+/// header on, and the kernel strips the outer VLAN tag before the filter runs (the ring
+/// reader puts it back for the user). Programs that depend on what the kernel cannot see run
+/// in userspace on the delivered frames.
+enum class FilterPlacement : std::uint8_t {
+  none,                  ///< no filter: every packet is delivered
+  kernel,                ///< the kernel runs the program as given
+  kernel_translated,     ///< the kernel runs it translated for a cooked socket (offsets, ancillary loads)
+  kernel_and_userspace,  ///< the kernel decides untagged packets; those with a stripped VLAN tag go to userspace
+  userspace,             ///< the kernel accepts everything; the program runs on each delivered frame
+};
+
+/// The socket filter to attach for a program compiled for a link type, and what is left to
+/// userspace (see FilterPlacement).
+struct KernelFilterPlan {
+  BpfProgram kernel;  ///< what to attach with SO_ATTACH_FILTER
+  FilterPlacement placement = FilterPlacement::kernel;
+  std::string reason;  ///< why packets are filtered in userspace; "" when the kernel decides all
+};
+
+/// Plans the socket filter for `program` compiled for `link` (the link type of the frames the
+/// user gets: EN10MB on a SOCK_RAW Ethernet socket, LINUX_SLL or LINUX_SLL2 on a cooked one).
+/// Cooked programs are translated (offsets past the cooked header move back by its length;
+/// its packet type, ARPHRD type, protocol and interface index fields become SKF_AD_* loads);
+/// what cannot be translated runs in userspace. A program that tests VLAN tags in the frame
+/// gets a kernel prologue that passes packets with a stripped tag up to userspace. Accepting
+/// kernel programs return `snaplen`.
+KernelFilterPlan plan_kernel_filter(std::span<const BpfInsn> program, LinkType link, std::uint32_t snaplen);
+
 /// A live capture on one device (or "any"). Thread safety: one thread reads; break_loop() may
 /// be called from any thread.
 class LiveCapture final : public Source {
@@ -110,8 +142,23 @@ class LiveCapture final : public Source {
   /// The kernel ifindex each packet of the last batch arrived on, parallel to its packets
   /// (useful with "any"; PacketHeader::interface indexes interfaces() instead).
   [[nodiscard]] std::span<const std::uint32_t> batch_ifindexes() const noexcept;
-  /// Replaces the kernel filter. Packets that arrived before it are never delivered.
+  /// Replaces the filter (a program for link_type()); plan_kernel_filter decides what the
+  /// kernel runs, the rest runs in userspace on the delivered frames. When the kernel refuses
+  /// the program, it runs in userspace and warnings() says so. Packets that arrived before it
+  /// are never delivered. On error the capture keeps its previous filter, except where the
+  /// message says otherwise.
   Result<void> set_filter(const BpfProgram& program);
+  /// set_filter for a program compiled for another link type than link_type() (LINUX_SLL2 on
+  /// a cooked capture, whose frames a caller rewrites): the kernel runs its translation; fails
+  /// with Errc::unsupported, leaving an accept-all kernel filter, when any of it would have to
+  /// run in userspace (the frames delivered are not of that link type).
+  Result<void> set_filter(const BpfProgram& program, LinkType program_link);
+  /// Where the filter runs now (set by open and set_filter).
+  [[nodiscard]] FilterPlacement filter_placement() const noexcept;
+  /// Why the filter runs (partly) in userspace; "" when the kernel decides every packet.
+  [[nodiscard]] const std::string& filter_note() const noexcept;
+  /// The errno with which the kernel refused the current program, 0 when it took it.
+  [[nodiscard]] int filter_refusal_errno() const noexcept;
   /// Makes next_batch return at once when no block is ready.
   void set_nonblocking(bool nonblocking) noexcept;
   [[nodiscard]] bool nonblocking() const noexcept;
@@ -131,7 +178,8 @@ class LiveCapture final : public Source {
   [[nodiscard]] const std::string& device() const noexcept;
   /// Which path ran: TPACKET version, block size and count, reserve, fallbacks taken.
   [[nodiscard]] const std::string& ring_description() const noexcept;
-  /// Non-fatal things that happened while opening (buffer shrunk, option unsupported).
+  /// Non-fatal things that happened while opening or setting a filter (buffer shrunk, option
+  /// unsupported, filter running in userspace).
   [[nodiscard]] std::span<const std::string> warnings() const noexcept;
 
   struct Impl;

@@ -1,9 +1,10 @@
 // The libpcap ABI's filter functions on top of pcapxx's filter module: pcap_compile runs
 // compile_filter (include/pcapxx/filter.hpp) for the handle's link type and snapshot length;
-// pcap_setfilter installs a program in the kernel on a live handle (LiveCapture::set_filter)
-// and runs the pcapxx interpreter in user space on savefiles, and on live handles where the
-// kernel refuses the program or cannot run it (cooked "any" captures, whose socket sees no
-// link-layer header); bpf_validate is the pcapxx validator, bpf_image / bpf_dump its listings.
+// pcap_setfilter hands a live handle's program to LiveCapture::set_filter (which translates it
+// for cooked sockets and runs in userspace what the kernel cannot decide or refuses; a refusal
+// prints libpcap's warning on stderr), and runs the pcapxx interpreter in user space on
+// savefiles and on LINUX_SLL2 live handles (their frames are rewritten here, after the
+// capture); bpf_validate is the pcapxx validator, bpf_image / bpf_dump its listings.
 //
 // Differences from libpcap: filters the pcapxx compiler does not support yet fail with its
 // message and "(not supported yet by pcapxx)" (the list is in include/pcapxx/filter.hpp);
@@ -15,6 +16,8 @@
 // negative (SKF_*) offset reads the ancillary or link-layer data a socket filter would see,
 // where libpcap's interpreter rejects the packet.
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -169,10 +172,30 @@ PCAPXX_CAPI int pcap_setfilter(pcap_t* p, struct bpf_program* fp) {
       // LiveCapture::set_filter empties the ring: the views of the batch being handed out go.
       p->batch = {};
       p->batch_index = 0;
-      // The kernel runs it unless the socket is cooked (the kernel sees no SLL header there)
-      // or refuses it; then every packet reaches us and the interpreter decides.
-      bool cooked = p->live->link_type() == pcapxx::dlt::kLinuxSll;
-      if (!cooked && p->live->set_filter(copy)) {
+      if (p->linktype != DLT_LINUX_SLL2) {
+        // The capture decides what the kernel runs (translated for cooked sockets, userspace
+        // for what the kernel cannot see or refuses) and runs the rest on its frames.
+        if (auto ok = p->live->set_filter(copy); !ok) {
+          p->set_error(ok.error().message);
+          return PCAP_ERROR;
+        }
+        if (int refused = p->live->filter_refusal_errno(); refused != 0 && refused != ENOPROTOOPT &&
+                                                            refused != EOPNOTSUPP) {
+          // libpcap 1.10's words on stderr when the kernel refuses a filter.
+          if (refused == ENOMEM)
+            std::fputs("Warning: Couldn't allocate kernel memory for filter: try increasing net.core.optmem_max "
+                       "with sysctl\n", stderr);
+          else
+            std::fprintf(stderr, "Warning: Kernel filter failed: %s\n", std::strerror(refused));
+        }
+        p->has_filter = false;
+        p->filter.reset();
+        return 0;
+      }
+      // LINUX_SLL2 frames are rewritten from the capture's LINUX_SLL ones here (live.cpp): the
+      // kernel runs the program's translation when it decides every packet; otherwise (or when
+      // the kernel refuses it) the kernel passes everything and the program runs here.
+      if (p->live->set_filter(copy, pcapxx::dlt::kLinuxSll2)) {
         p->has_filter = false;
         p->filter.reset();
         return 0;

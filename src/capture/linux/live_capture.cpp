@@ -67,6 +67,13 @@ Result<void> attach_filter(int sock, const std::string& device, std::span<const 
 
 namespace {
 
+// The same failure with a message that says more (code and errno kept).
+std::unexpected<Error> amended(const Error& e, std::string message) {
+  Error copy = e;
+  copy.message = std::move(message);
+  return std::unexpected(std::move(copy));
+}
+
 Result<void> check_program(const std::string& device, const BpfProgram& program) {
   if (program.empty() || program.size() > BPF_MAXINSNS) {
     return fail(Errc::invalid_argument,
@@ -116,13 +123,14 @@ std::uint32_t largest_packet(std::uint32_t ifindex, std::uint32_t snaplen, int n
 /// before the capture socket: af_packet.c adds taps at the head of the list, so the capture's
 /// ring has each packet before the doorbell rings (Documentation says nothing; see
 /// dev_add_pack). A full queue drops quietly, so floods cost it a filter run and a check.
-Result<UniqueFd> open_doorbell(const std::string& dev, std::uint32_t ifindex, const CaptureOptions& o) {
+Result<UniqueFd> open_doorbell(const std::string& dev, std::uint32_t ifindex, const CaptureOptions& o,
+                               std::span<const BpfInsn> kernel_program) {
   UniqueFd bell(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!bell.valid()) return fail_errno(errno, fmt::format("{}: immediate mode: socket(AF_PACKET) for wake-ups", dev));
   int small = 1;  // the kernel raises it to its minimum
   ::setsockopt(bell.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  if (o.filter) {
-    if (auto ok = attach_filter(bell.get(), dev, *o.filter, "immediate mode"); !ok) return std::unexpected(ok.error());
+  if (!kernel_program.empty()) {
+    if (auto ok = attach_filter(bell.get(), dev, kernel_program, "immediate mode"); !ok) return std::unexpected(ok.error());
   }
   if (o.direction == CaptureDirection::in) {
     int one = 1;
@@ -195,6 +203,7 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view de
     c.drops_at_open.rx_dropped = link->rx_dropped;
     c.drops_at_open.rx_missed = link->rx_missed_errors + link->rx_fifo_errors + link->rx_over_errors;
   }
+  c.link_type = c.cooked ? dlt::kLinuxSll : link_type;
   c.lo_ifindex = ::if_nametoindex("lo");
   c.softnet_at_open = linux_capture::read_softnet();
 
@@ -226,7 +235,9 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view de
   }
   if (options.filter) {
     if (auto ok = check_program(dev, *options.filter); !ok) return std::unexpected(ok.error());
-    if (auto ok = attach_filter(s, dev, *options.filter, "activate"); !ok) {
+    auto prepared = c.prepare_filter(*options.filter, c.link_type);
+    if (!prepared) return std::unexpected(prepared.error());
+    if (auto ok = c.install_filter(std::move(*prepared), *options.filter, "activate"); !ok) {
       return std::unexpected(ok.error());
     }
   }
@@ -289,7 +300,7 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view de
   }
 
   if (c.peek && !after_bind) {
-    auto bell = open_doorbell(dev, c.ifindex, options);
+    auto bell = open_doorbell(dev, c.ifindex, options, c.kernel_program);
     if (bell) {
       c.doorbell = std::move(*bell);
     } else {
@@ -406,28 +417,129 @@ CaptureStats LiveCapture::stats() const {
   return impl_->totals;
 }
 
-Result<void> LiveCapture::set_filter(const BpfProgram& program) {
+Result<LiveCapture::Impl::PreparedFilter> LiveCapture::Impl::prepare_filter(const BpfProgram& program,
+                                                                            LinkType program_link) const {
+  // Checked here with the userspace rules, so that a refusal by the kernel can always fall
+  // back to userspace (a protochain program passes these and not the kernel's).
+  if (auto valid = validate_program(program, BpfRules::libpcap); !valid) {
+    return fail(Errc::invalid_argument, fmt::format("{}: set filter: {}", device, valid.error().message));
+  }
+  PreparedFilter p{plan_kernel_filter(program, program_link, snaplen), std::nullopt, program_link != link_type};
+  if (p.foreign && p.plan.placement != FilterPlacement::kernel && p.plan.placement != FilterPlacement::kernel_translated) {
+    return fail(Errc::unsupported, fmt::format("{}: set filter: a program for link type {} needs userspace filtering ({}), "
+                                               "which this capture cannot do on its {} frames",
+                                               device, program_link.dlt, p.plan.reason, link_type.dlt));
+  }
+  if (p.plan.placement == FilterPlacement::userspace || p.plan.placement == FilterPlacement::kernel_and_userspace) {
+    auto runner = BpfRunner::create(program, BpfRules::libpcap);
+    if (!runner) return fail(runner.error().code, fmt::format("{}: set filter: {}", device, runner.error().message));
+    p.runner = std::move(*runner);
+  }
+  return p;
+}
+
+void LiveCapture::Impl::note_filter(FilterPlacement placement, std::string note, int refusal_errno) {
+  filter_placement = placement;
+  filter_note = std::move(note);
+  filter_refusal_errno = refusal_errno;
+  if (!filter_note.empty()) warnings.push_back(fmt::format("{}: filtering in userspace: {}", device, filter_note));
+}
+
+Result<void> LiveCapture::Impl::install_filter(PreparedFilter prepared, const BpfProgram& program,
+                                               std::string_view step) {
+  KernelFilterPlan& plan = prepared.plan;
+  auto attached = attach_filter(sock.get(), device, plan.kernel, step);
+  int refusal = 0;
+  if (!attached) {
+    // Refused (an instruction this kernel lacks, a backward jump, net.core.optmem_max): the
+    // kernel passes everything and the whole program runs in userspace.
+    refusal = attached.error().sys_errno != 0 ? attached.error().sys_errno : EINVAL;
+    if (prepared.foreign) {
+      const BpfInsn accept_all[] = {bpf::stmt(bpf::kRet | bpf::kK, snaplen)};
+      auto ok = attach_filter(sock.get(), device, accept_all, step);
+      kernel_program.assign(std::begin(accept_all), std::end(accept_all));
+      kernel_accepts_all = ok.has_value();
+      note_filter(FilterPlacement::none, "", refusal);
+      return amended(attached.error(), fmt::format("{} (the capture now passes every packet)", attached.error().message));
+    }
+    if (!prepared.runner) {
+      auto runner = BpfRunner::create(program, BpfRules::libpcap);
+      if (!runner) return fail(runner.error().code, fmt::format("{}: {}: {}", device, step, runner.error().message));
+      prepared.runner = std::move(*runner);
+    }
+    const BpfInsn accept_all[] = {bpf::stmt(bpf::kRet | bpf::kK, snaplen)};
+    if (auto ok = attach_filter(sock.get(), device, accept_all, step); !ok) {
+      return amended(ok.error(), fmt::format("{}; and then {}", attached.error().message, ok.error().message));
+    }
+    plan.kernel.assign(std::begin(accept_all), std::end(accept_all));
+    plan.placement = FilterPlacement::userspace;
+    plan.reason = fmt::format("the kernel refused the program (setsockopt(SO_ATTACH_FILTER, {} instructions): {}){}",
+                              program.size(), std::strerror(refusal),
+                              refusal == ENOMEM ? "; a larger net.core.optmem_max lets it in" : "");
+  }
+  kernel_program = plan.kernel;
+  kernel_accepts_all = plan.placement == FilterPlacement::userspace;
+  if (doorbell.valid()) {
+    // The doorbell only wakes the reader: if it keeps its old program it wakes too often or
+    // too rarely, never wrongly delivers; so without its program it passes everything.
+    if (!attach_filter(doorbell.get(), device, plan.kernel, step)) {
+      ::setsockopt(doorbell.get(), SOL_SOCKET, SO_DETACH_FILTER, nullptr, 0);
+    }
+  }
+  user_filter = std::move(prepared.runner);
+  note_filter(plan.placement, std::move(plan.reason), refusal);
+  return {};
+}
+
+Result<void> LiveCapture::set_filter(const BpfProgram& program) { return set_filter(program, impl_->link_type); }
+
+Result<void> LiveCapture::set_filter(const BpfProgram& program, LinkType program_link) {
   Impl& c = *impl_;
   if (auto ok = check_program(c.device, program); !ok) return ok;
+  auto prepared = c.prepare_filter(program, program_link);
+  if (!prepared) return std::unexpected(prepared.error());
   // Reject everything first, then empty the ring: packets accepted under the old filter must
   // not follow the new one. Resetting the ring frees the block the kernel is filling as well.
   static constexpr BpfInsn kRejectAll[] = {{0x06, 0, 0, 0}};  // BPF_RET | BPF_K, 0
-  if (auto ok = attach_filter(c.sock.get(), c.device, kRejectAll, "set filter"); !ok) return ok;
+  if (auto ok = attach_filter(c.sock.get(), c.device, kRejectAll, "set filter"); !ok) {
+    if (!c.kernel_accepts_all || prepared->foreign) {
+      return amended(ok.error(), fmt::format("{}; the previous filter stays", ok.error().message));
+    }
+    // The socket filter cannot change (SO_LOCK_FILTER) but passes everything: the program
+    // runs in userspace on every frame delivered from now on, those already in the ring too.
+    if (!prepared->runner) {
+      auto runner = BpfRunner::create(program, BpfRules::libpcap);
+      if (!runner) return fail(runner.error().code, fmt::format("{}: set filter: {}", c.device, runner.error().message));
+      prepared->runner = std::move(*runner);
+    }
+    const int refusal = ok.error().sys_errno != 0 ? ok.error().sys_errno : EINVAL;
+    c.user_filter = std::move(prepared->runner);
+    c.note_filter(FilterPlacement::userspace,
+                  fmt::format("the kernel refused to change the socket filter ({})", std::strerror(refusal)), refusal);
+    c.interfaces.front().filter.clear();
+    return {};
+  }
   c.holding = false;
   c.held = 0;
   c.peeked = 0;
   c.peek_offset = 0;
   c.views.clear();
   c.ifindexes.clear();
-  if (auto ok = c.ring.reset(c.sock.get(), c.device); !ok) return ok;
+  c.user_filter.reset();
+  if (auto ok = c.ring.reset(c.sock.get(), c.device); !ok) {
+    return amended(ok.error(), fmt::format("{}; the capture delivers nothing until a filter is set", ok.error().message));
+  }
   c.current = 0;
-  if (auto ok = attach_filter(c.sock.get(), c.device, program, "set filter"); !ok) return ok;
-  if (c.doorbell.valid()) {
-    if (auto ok = attach_filter(c.doorbell.get(), c.device, program, "set filter"); !ok) return ok;
+  if (auto ok = c.install_filter(std::move(*prepared), program, "set filter"); !ok) {
+    return amended(ok.error(), fmt::format("{}; the capture delivers nothing until a filter is set", ok.error().message));
   }
   c.interfaces.front().filter.clear();
   return {};
 }
+
+FilterPlacement LiveCapture::filter_placement() const noexcept { return impl_->filter_placement; }
+const std::string& LiveCapture::filter_note() const noexcept { return impl_->filter_note; }
+int LiveCapture::filter_refusal_errno() const noexcept { return impl_->filter_refusal_errno; }
 
 std::span<const std::uint32_t> LiveCapture::batch_ifindexes() const noexcept {
   return impl_->ifindexes;

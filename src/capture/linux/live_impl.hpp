@@ -14,6 +14,7 @@
 
 #include "capture/linux/fd.hpp"
 #include "capture/linux/ring.hpp"
+#include "pcapxx/bpf_jit.hpp"
 #include "pcapxx/capture.hpp"
 
 namespace pcapxx::linux_capture {
@@ -55,12 +56,14 @@ struct LiveCapture::Impl {
   std::uint32_t lo_ifindex = 0;   // outgoing copies on lo are skipped (lo sees each packet twice)
   bool cooked = false;
   bool ethernet = false;
+  LinkType link_type{};           // of the frames delivered (LINUX_SLL when cooked)
   int version = 3;                // TPACKET_V1..V3 as 1..3
   bool peek = false;              // V3 immediate: take finished packets out of the open block
   linux_capture::UniqueFd sock;
   linux_capture::UniqueFd wake;       // eventfd for break_loop
   linux_capture::UniqueFd netlink;    // for the device's counters
   linux_capture::UniqueFd doorbell;   // peek mode: a ring-less socket that wakes per packet
+  BpfProgram kernel_program;          // the socket filter attached (empty: none)
   linux_capture::Ring ring;
 
   // Ring position. V3: `current` is the block the next batch comes from; `holding` says it was
@@ -84,6 +87,13 @@ struct LiveCapture::Impl {
   std::string ring_description;
   std::vector<std::string> warnings;
   std::optional<std::uint16_t> fanout_group;
+  // The filter: where it runs, and the userspace part (run on each frame in emit()).
+  FilterPlacement filter_placement = FilterPlacement::none;
+  std::string filter_note;
+  int filter_refusal_errno = 0;
+  bool kernel_accepts_all = true;  // no socket filter, or one that passes every packet
+  std::optional<BpfRunner> user_filter;
+  std::uint64_t user_filter_rejected = 0;
   mutable CaptureStats totals;
   std::uint64_t delivered = 0;
   std::uint64_t delivered_from_open_blocks = 0;  // peek mode: taken before their block retired
@@ -101,6 +111,20 @@ struct LiveCapture::Impl {
   Result<void> socket_error() const;
   /// Reads PACKET_STATISTICS into `totals` (the kernel resets its counters on every read).
   void update_stats() const;
+  /// A filter ready to install: the kernel's part and, where needed, the userspace part.
+  struct PreparedFilter {
+    KernelFilterPlan plan;
+    std::optional<BpfRunner> runner;
+    bool foreign = false;  // compiled for another link type: the kernel must do it all
+  };
+  /// Plans `program` for this socket and builds its userspace part; no socket call, so a
+  /// failure leaves the capture as it was.
+  Result<PreparedFilter> prepare_filter(const BpfProgram& program, LinkType program_link) const;
+  /// Attaches a prepared filter to the capture socket and the doorbell; when the kernel
+  /// refuses it, attaches an accept-all program and runs `program` in userspace instead.
+  Result<void> install_filter(PreparedFilter prepared, const BpfProgram& program, std::string_view step);
+  /// Records where the filter runs and says so in warnings when userspace is involved.
+  void note_filter(FilterPlacement placement, std::string note, int refusal_errno);
 
  private:
   bool take_v3() noexcept;

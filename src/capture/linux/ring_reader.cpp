@@ -1,7 +1,8 @@
 // Taking packets out of the receive ring, for each TPACKET version, with ownership handed back
 // and forth through the status words (Documentation/networking/packet_mmap.rst). Per packet:
 // no system call, lock or allocation; VLAN tags and cooked headers are written into the frame's
-// headroom (frame_fixups.hpp).
+// headroom (frame_fixups.hpp); then the userspace part of the filter, if any, runs on the
+// frame as delivered (kernel_filter.cpp says when there is one).
 //
 // Reading a V3 block before it retires (immediate mode, `peek`). The kernel opens a block,
 // then per packet: reserves room and bumps num_pkts under its queue lock, copies the data, then
@@ -13,6 +14,7 @@
 // sll_pkttype at most 7, sll_halen at most 8), and the ring starts zeroed (sll_family 0).
 // Finished packets of the open block are delivered at once; the rest follow when it retires.
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 
@@ -63,6 +65,7 @@ struct LiveCapture::Impl::FrameFields {
   std::uint32_t len = 0;
   std::uint32_t snaplen = 0;
   std::uint32_t mac = 0;
+  std::uint32_t net = 0;
   std::int64_t ns = 0;
   bool has_vlan = false;
   std::uint16_t tpid = kTpid8021Q;
@@ -81,6 +84,7 @@ void LiveCapture::Impl::emit(std::byte* frame, std::byte* header_end, const Fram
   std::byte* data = frame + f.mac;
   std::uint32_t caplen = f.snaplen;
   std::uint32_t origlen = f.len;
+  std::uint32_t inserted = 0;  // bytes written before the frame the kernel gave
   // Headroom ends where sockaddr_ll ends; PACKET_RESERVE guarantees kFrameReserve more than
   // the 16 bytes af_packet.c always leaves, which is what both rewrites need.
   if (cooked) {
@@ -91,14 +95,34 @@ void LiveCapture::Impl::emit(std::byte* frame, std::byte* header_end, const Fram
       data = linux_capture::write_cooked_header(data, c, f.has_vlan, f.tpid, f.tci);
       caplen += grow;
       origlen += grow;
+      inserted = grow;
     }
   } else if (f.has_vlan && ethernet && caplen >= linux_capture::kMacAddressesLength &&
              data - linux_capture::kVlanTagLength >= header_end) {
     data = linux_capture::reinsert_vlan_ethernet(data, f.tpid, f.tci);
     caplen += linux_capture::kVlanTagLength;
     origlen += linux_capture::kVlanTagLength;
+    inserted = linux_capture::kVlanTagLength;
   }
   caplen = std::min(caplen, snaplen);
+  if (user_filter) [[unlikely]] {
+    // What the kernel's filter would have seen besides the bytes (SKF_AD_*, SKF_NET_OFF).
+    BpfContext ctx;
+    ctx.protocol = ntohs(sll->sll_protocol);
+    ctx.pkttype = sll->sll_pkttype;
+    ctx.ifindex = static_cast<std::uint32_t>(sll->sll_ifindex);
+    ctx.hatype = sll->sll_hatype;
+    ctx.vlan_present = f.has_vlan;
+    ctx.vlan_tci = f.has_vlan ? f.tci : 0;
+    ctx.vlan_tpid = f.has_vlan ? f.tpid : 0;
+    ctx.net_offset = f.net >= f.mac ? f.net - f.mac + inserted : BpfContext::kNoOffset;
+    const std::uint32_t keep = user_filter->run(std::span<const std::byte>(data, caplen), origlen, ctx);
+    if (keep == 0) {
+      ++user_filter_rejected;
+      return;
+    }
+    caplen = std::min(caplen, keep);
+  }
 
   ifindexes.push_back(static_cast<std::uint32_t>(sll->sll_ifindex));
   PacketView& v = views.emplace_back();
@@ -137,6 +161,7 @@ std::uint32_t LiveCapture::Impl::parse_v3(std::byte* block, std::uint32_t first,
     f.len = hdr->tp_len;
     f.snaplen = hdr->tp_snaplen;
     f.mac = hdr->tp_mac;
+    f.net = hdr->tp_net;
     f.ns = std::int64_t{hdr->tp_sec} * 1'000'000'000 + hdr->tp_nsec;
     f.has_vlan = (hdr->tp_status & TP_STATUS_VLAN_VALID) != 0;
     if ((hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) != 0) f.tpid = hdr->hv1.tp_vlan_tpid;
@@ -236,6 +261,7 @@ bool LiveCapture::Impl::take_frames() noexcept {
         f.len = h->tp_len;
         f.snaplen = h->tp_snaplen;
         f.mac = h->tp_mac;
+        f.net = h->tp_net;
         f.ns = std::int64_t{h->tp_sec} * 1'000'000'000 + h->tp_nsec;
         f.has_vlan = (status & TP_STATUS_VLAN_VALID) != 0;
         if ((status & TP_STATUS_VLAN_TPID_VALID) != 0) f.tpid = h->tp_vlan_tpid;
@@ -248,6 +274,7 @@ bool LiveCapture::Impl::take_frames() noexcept {
         f.len = h->tp_len;
         f.snaplen = h->tp_snaplen;
         f.mac = h->tp_mac;
+        f.net = h->tp_net;
         f.ns = std::int64_t{h->tp_sec} * 1'000'000'000 + std::int64_t{h->tp_usec} * 1000;
         header_len = TPACKET_HDRLEN;
         f.sll = ring_cast<sockaddr_ll>(frame + TPACKET_ALIGN(sizeof(tpacket_hdr)));

@@ -333,8 +333,10 @@ TEST_P(Capture, BadFilterIsRefusedWithTheStep) {
   auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
   auto r = cap->set_filter({{0x15, 5, 5, 1}});  // jumps past the end, no return
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().what(), link.capture_if() +
-                                  ": set filter: setsockopt(SO_ATTACH_FILTER, 1 instructions): Invalid argument");
+  // Checked before the socket is touched (a program the kernel refuses but userspace can run
+  // falls back to userspace: filter_placement_test.cpp).
+  EXPECT_TRUE(r.error().what().starts_with(link.capture_if() + ": set filter: ")) << r.error().what();
+  EXPECT_EQ(r.error().code, Errc::invalid_argument) << r.error().what();
   auto empty = cap->set_filter({});
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().code, Errc::invalid_argument);
