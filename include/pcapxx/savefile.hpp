@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <span>
@@ -147,6 +148,14 @@ class SavefileWriter {
   static Result<std::unique_ptr<SavefileWriter>> open_fd(int fd, std::string name, bool owned,
                                                          std::span<const InterfaceDescription> interfaces,
                                                          const WriterOptions& options);
+  /// Writes through a stdio stream, which the writer never closes: records go into the
+  /// stream's buffer (bytes the program writes to it between packets land in order; flush()
+  /// is fflush; exit() flushes the rest; no stream lock is taken per packet, so no other
+  /// thread may write to it meanwhile). options.buffer_size and FlushPolicy::per_packet's
+  /// batching do not apply: the stream's own buffering does. For the libpcap ABI's pcap_dump.
+  static Result<std::unique_ptr<SavefileWriter>> open_stream(std::FILE* stream, std::string name,
+                                                             std::span<const InterfaceDescription> interfaces,
+                                                             const WriterOptions& options);
 
   /// Writes one packet; header.interface selects the IDB (pcapng). Comments go into the EPB.
   virtual Result<void> write(const PacketView& packet,

@@ -3,16 +3,19 @@
 // pcap_datalink_ext), its snapshot length and its time stamp precision (the nanosecond magic
 // for a nanosecond handle).
 //
-// The writer writes through the stream's descriptor, after flushing the stream once at open;
-// a program that also writes to the FILE* from pcap_dump_file must call pcap_dump_flush first.
-// With libpcap the dumper is the stream, so exit() flushes it, and programs rely on that
-// (tcpdump -w ends without pcap_dump_close): open dumpers are flushed by an atexit handler.
+// As with libpcap the dumper writes through its stdio stream (SavefileWriter::open_stream):
+// what a program writes to pcap_dump_file's FILE* between packets lands in order,
+// pcap_dump_flush is fflush, pcap_dump_ftell is ftell, and exit() flushes what is buffered
+// (tcpdump -w ends without pcap_dump_close). A file pcap_dump_open opens itself gets a 1 MiB
+// stream buffer (one write per MiB instead of per 4 KiB) unless it is a pipe, socket or
+// terminal, where a reader waits on what we hold back; -U style callers flush anyway.
+// Difference: pcap_dump takes no stream lock (libpcap's fwrite does), so another thread must
+// not write to the stream during a pcap_dump.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <mutex>
-#include <set>
 #include <cstring>
 #include <string>
 
@@ -22,32 +25,31 @@
 
 namespace {
 
-// Dumpers not closed yet, flushed at exit. Never destroyed: exit handlers run before and
-// static destructors after, and a dumper may outlive both.
-struct OpenDumpers {
-  std::mutex mutex;
-  std::set<pcap_dumper_t*> dumpers;
-};
+constexpr std::size_t kStreamBuffer = 1 << 20;
 
-OpenDumpers& open_dumpers() {
-  static OpenDumpers* all = [] {
-    auto* registry = new OpenDumpers;
-    std::atexit([] {
-      OpenDumpers& o = open_dumpers();
-      std::lock_guard lock(o.mutex);
-      for (pcap_dumper_t* open : o.dumpers) (void)open->writer->flush();
-    });
-    return registry;
-  }();
-  return *all;
+// Gives a stream we just opened (no I/O on it yet, as setvbuf requires) a large buffer when
+// its reader cannot be waiting on each packet: regular files and devices other than terminals.
+void enlarge_buffer(pcap_dumper_t* d) {
+  struct stat st {};
+  int fd = ::fileno(d->file);
+  if (::fstat(fd, &st) != 0) return;
+  bool waited_on = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(fd);
+  if (waited_on || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) return;
+  d->stream_buffer = std::make_unique_for_overwrite<char[]>(kStreamBuffer);
+  if (std::setvbuf(d->file, d->stream_buffer.get(), _IOFBF, kStreamBuffer) != 0) d->stream_buffer.reset();
 }
 
-pcap_dumper_t* open_dumper(pcap_t* p, std::FILE* fp, std::string name, bool append) {
-  std::optional<std::uint16_t> file_type = pcapxx::link_type_to_file_checked(pcapxx::LinkType{p->linktype});
-  if (!file_type) {
-    p->set_error(fmt::format("{}: link-layer type {} isn't supported in savefiles", name, p->linktype));
+// `ours`: we opened fp just now; it gets a large buffer, and is closed here on failure (while
+// that buffer still exists).
+pcap_dumper_t* open_dumper(pcap_t* p, std::FILE* fp, std::string name, bool append, bool ours) {
+  auto fail = [&](std::string_view message) -> pcap_dumper_t* {
+    p->set_error(message);
+    if (ours) std::fclose(fp);
     return nullptr;
-  }
+  };
+  std::optional<std::uint16_t> file_type = pcapxx::link_type_to_file_checked(pcapxx::LinkType{p->linktype});
+  if (!file_type)
+    return fail(fmt::format("{}: link-layer type {} isn't supported in savefiles", name, p->linktype));
   pcapxx::InterfaceDescription ifc;
   ifc.link_type = pcapxx::LinkType{p->linktype};
   ifc.snaplen = static_cast<std::uint32_t>(p->snapshot);
@@ -56,19 +58,18 @@ pcap_dumper_t* open_dumper(pcap_t* p, std::FILE* fp, std::string name, bool appe
   pcapxx::WriterOptions options;
   options.nanosecond = p->precision == PCAP_TSTAMP_PRECISION_NANO;
   options.append = append;
-  std::fflush(fp);
-  auto writer = pcapxx::SavefileWriter::open_fd(::fileno(fp), name, false, {&ifc, 1}, options);
-  if (!writer) {
-    p->set_error(writer.error().message);
-    return nullptr;
-  }
   auto d = std::make_unique<pcap_dumper>();
-  d->writer = std::move(*writer);
   d->file = fp;
   d->nanosecond = options.nanosecond;
-  OpenDumpers& o = open_dumpers();
-  std::lock_guard lock(o.mutex);
-  o.dumpers.insert(d.get());
+  if (ours) enlarge_buffer(d.get());
+  try {
+    auto writer = pcapxx::SavefileWriter::open_stream(fp, name, {&ifc, 1}, options);
+    if (!writer) return fail(writer.error().message);
+    d->writer = std::move(*writer);
+  } catch (...) {
+    if (ours) std::fclose(fp);  // before the buffer it may hold goes with d
+    throw;
+  }
   return d.release();
 }
 
@@ -77,16 +78,14 @@ pcap_dumper_t* open_path(pcap_t* p, const char* fname, bool append) {
     p->set_error("A null pointer was supplied as the file name");
     return nullptr;
   }
-  if (std::strcmp(fname, "-") == 0) return open_dumper(p, stdout, "standard output", false);
+  if (std::strcmp(fname, "-") == 0) return open_dumper(p, stdout, "standard output", false, false);
   std::FILE* fp = std::fopen(fname, append ? "r+be" : "wbe");
   if (fp == nullptr && append && errno == ENOENT) fp = std::fopen(fname, "w+be");
   if (fp == nullptr) {
     p->set_error(fmt::format("{}: {}", fname, std::strerror(errno)));
     return nullptr;
   }
-  pcap_dumper_t* d = open_dumper(p, fp, fname, append);
-  if (d == nullptr) std::fclose(fp);
-  return d;
+  return open_dumper(p, fp, fname, append, true);
 }
 
 }  // namespace
@@ -118,7 +117,7 @@ PCAPXX_CAPI pcap_dumper_t* pcap_dump_fopen(pcap_t* p, FILE* fp) {
     return nullptr;
   }
   try {
-    return open_dumper(p, fp, fmt::format("file descriptor {}", ::fileno(fp)), false);
+    return open_dumper(p, fp, fmt::format("file descriptor {}", ::fileno(fp)), false, false);
   } catch (...) {
     p->set_error("out of memory opening the savefile");
     return nullptr;
@@ -154,7 +153,7 @@ PCAPXX_CAPI FILE* pcap_dump_file(pcap_dumper_t* d) { return d == nullptr ? nullp
 
 PCAPXX_CAPI int64_t pcap_dump_ftell64(pcap_dumper_t* d) {
   if (d == nullptr) return PCAP_ERROR;
-  return static_cast<int64_t>(d->writer->position());
+  return static_cast<int64_t>(::ftello(d->file));  // libpcap's: the stream's position
 }
 
 PCAPXX_CAPI long pcap_dump_ftell(pcap_dumper_t* d) {
@@ -164,17 +163,11 @@ PCAPXX_CAPI long pcap_dump_ftell(pcap_dumper_t* d) {
 PCAPXX_CAPI void pcap_dump_close(pcap_dumper_t* d) {
   if (d == nullptr) return;
   try {
-    OpenDumpers& o = open_dumpers();
-    std::lock_guard lock(o.mutex);
-    o.dumpers.erase(d);
-  } catch (...) {
-  }
-  try {
     (void)d->writer->close();
   } catch (...) {
   }
-  std::FILE* fp = d->file;
+  // As libpcap does, the stream is closed, standard output included; then the buffer we
+  // gave it may go.
+  if (d->file != nullptr) std::fclose(d->file);
   delete d;
-  // As libpcap does, the stream is closed, standard output included.
-  if (fp != nullptr) std::fclose(fp);
 }

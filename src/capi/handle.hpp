@@ -114,7 +114,8 @@ struct pcap {
 
 /// A savefile being written for a handle: pcap_dump_open and friends.
 struct pcap_dumper {
-  std::unique_ptr<pcapxx::SavefileWriter> writer;
+  std::unique_ptr<pcapxx::SavefileWriter> writer;  ///< writes through file (open_stream)
   std::FILE* file = nullptr;  ///< the stream pcap_dump_file returns; closed by pcap_dump_close
   bool nanosecond = false;    ///< tv_usec of the headers given to pcap_dump holds ns
+  std::unique_ptr<char[]> stream_buffer;  ///< the buffer set on file, freed after fclose
 };

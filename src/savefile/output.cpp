@@ -18,12 +18,35 @@ ByteOutput::ByteOutput(int fd, bool owned, std::string name, std::size_t capacit
       cap_(capacity),
       flushed_(start) {}
 
+ByteOutput::ByteOutput(std::FILE* stream, std::string name, std::uint64_t start)
+    : fd_(::fileno(stream)), owned_(false), name_(std::move(name)), cap_(0), flushed_(start),
+      stream_(stream) {}
+
+Result<void> ByteOutput::stream_write(std::span<const std::byte> bytes) {
+  if (failed_) return std::unexpected(*failed_);
+  std::size_t n = bytes.size();
+  if (n == 0) return {};
+  errno = 0;
+  if (std::fwrite(bytes.data(), 1, n, stream_) != n) return stream_failed("write");
+  flushed_ += n;
+  return {};
+}
+
+Result<void> ByteOutput::stream_failed(const char* what) {
+  int err = errno != 0 ? errno : EIO;
+  auto e = fail_errno(err, fmt::format("{}: {} at offset {}", name_, what, flushed_));
+  e.error().offset = flushed_;
+  failed_ = e.error();
+  return e;
+}
+
 void ByteOutput::close_segment() noexcept {
   if (used_ > segment_start_) iov_[iov_count_++] = {buf_.get() + segment_start_, used_ - segment_start_};
   segment_start_ = used_;
 }
 
 Result<void> ByteOutput::gather_ref(std::span<const std::byte> bytes) {
+  if (stream_ != nullptr) return stream_put(bytes);
   if (!iov_) iov_ = std::make_unique_for_overwrite<iovec[]>(kMaxIov);
   // Room for the open buffer segment, this reference, and the segment write_gathered() closes.
   if (iov_count_ + 3 > kMaxIov)
@@ -34,6 +57,7 @@ Result<void> ByteOutput::gather_ref(std::span<const std::byte> bytes) {
 }
 
 Result<void> ByteOutput::gather_copy_slow(std::span<const std::byte> bytes) {
+  if (stream_ != nullptr) return stream_put(bytes);
   // The buffer is full of pieces still waiting in iov_: write them before reusing it.
   if (!iov_) iov_ = std::make_unique_for_overwrite<iovec[]>(kMaxIov);
   if (auto ok = write_gathered(); !ok) return ok;
@@ -87,6 +111,7 @@ ByteOutput::~ByteOutput() {
 }
 
 Result<void> ByteOutput::append_slow(std::span<const std::byte> bytes) {
+  if (stream_ != nullptr) return stream_put(bytes);
   if (auto ok = flush(); !ok) return ok;
   if (bytes.size() <= cap_) {
     std::memcpy(buf_.get(), bytes.data(), bytes.size());
@@ -98,6 +123,10 @@ Result<void> ByteOutput::append_slow(std::span<const std::byte> bytes) {
 
 Result<void> ByteOutput::flush() {
   if (failed_) return std::unexpected(*failed_);
+  if (stream_ != nullptr) {
+    errno = 0;
+    return std::fflush(stream_) == 0 ? Result<void>{} : stream_failed("write");
+  }
   if (iov_count_ != 0) return write_gathered();
   if (used_ == 0) return {};
   auto ok = write_all(buf_.get(), used_);

@@ -2,10 +2,18 @@
 // to the descriptor when full, on flush() and at close(). Short writes, EINTR and EAGAIN (a
 // non-blocking pipe) are retried; the first failed write is remembered and reported again by
 // every later flush, because the bytes it lost make the rest of the file useless.
+//
+// Stream mode (the libpcap ABI's pcap_dump): bytes go into a stdio stream's own buffer instead,
+// so that what a program writes to the same FILE* between packets lands in order, fflush is the
+// flush and exit() flushes what is left, as with libpcap. Bytes are stored straight into the
+// stream's buffer while it has room, as glibc's putc_unlocked does; a full buffer goes through
+// fwrite. Like putc_unlocked this takes no stream lock: the stream must not be written by
+// another thread at the same time.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -22,6 +30,8 @@ class ByteOutput {
  public:
   /// `start` is the file offset of the first byte we write (pcap_dump_ftell counts from it).
   ByteOutput(int fd, bool owned, std::string name, std::size_t capacity, std::uint64_t start);
+  /// Stream mode: writes into `stream`'s buffer; never closes it. `start` as above.
+  ByteOutput(std::FILE* stream, std::string name, std::uint64_t start);
   /// Closes an owned descriptor without flushing: the writer flushes first.
   ~ByteOutput();
   ByteOutput(const ByteOutput&) = delete;
@@ -35,6 +45,7 @@ class ByteOutput {
       used_ += bytes.size();
       return {};
     }
+    if (stream_ != nullptr) return stream_put(bytes);
     return append_slow(bytes);
   }
 
@@ -68,7 +79,7 @@ class ByteOutput {
     iov_count_ = 0;
     segment_start_ = 0;
   }
-  /// Flushes, then closes the descriptor if owned. Call once.
+  /// Flushes, then closes the descriptor if owned (stream mode: flushes only). Call once.
   Result<void> close();
 
   /// Bytes handed to us so far, buffered ones included, plus the start offset.
@@ -78,6 +89,27 @@ class ByteOutput {
 
  private:
   Result<void> append_slow(std::span<const std::byte> bytes);
+  // Stream mode: into the stream's buffer while it has room, else through fwrite.
+  Result<void> stream_put(std::span<const std::byte> bytes) {
+#ifdef __GLIBC__
+    // glibc's putc_unlocked (<bits/types/struct_FILE.h>, __putc_unlocked_body): while the
+    // buffer has room the bytes go to _IO_write_ptr; a stream that is unbuffered, line
+    // buffered or not in write mode keeps no room there, and stream_write handles it.
+    std::FILE* f = stream_;
+    std::size_t n = bytes.size();
+    // A line-buffered stream's fwrite leaves _IO_write_ptr past _IO_write_end: compare first.
+    if (f->_IO_write_ptr < f->_IO_write_end &&
+        static_cast<std::size_t>(f->_IO_write_end - f->_IO_write_ptr) >= n && !failed_) [[likely]] {
+      if (n != 0) std::memcpy(f->_IO_write_ptr, bytes.data(), n);
+      f->_IO_write_ptr += n;
+      flushed_ += n;
+      return {};
+    }
+#endif
+    return stream_write(bytes);
+  }
+  Result<void> stream_write(std::span<const std::byte> bytes);
+  Result<void> stream_failed(const char* what);
   Result<void> write_all(const std::byte* p, std::size_t n);
   Result<void> gather_copy_slow(std::span<const std::byte> bytes);
   void close_segment() noexcept;
@@ -96,6 +128,7 @@ class ByteOutput {
   std::unique_ptr<struct iovec[]> iov_;  // gather mode: pieces to write, in order
   std::size_t iov_count_ = 0;
   std::size_t segment_start_ = 0;        // first buffered byte not yet in iov_
+  std::FILE* stream_ = nullptr;          // stream mode (buf_ unused, cap_ 0)
 };
 
 }  // namespace pcapxx::detail

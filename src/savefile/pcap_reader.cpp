@@ -76,74 +76,106 @@ class PcapDecoder final : public RecordDecoder {
     // Before 2.3 caplen and len were stored in the other order; 2.3 writers did either.
     if (info.version_major == 2 && info.version_minor < 3) lengths_ = Lengths::swapped;
     else if (info.version_major == 2 && info.version_minor == 3) lengths_ = Lengths::maybe_swapped;
+    plain_ = !swapped_ && record_header_len_ == 16 && lengths_ == Lengths::normal;
     s_.in.consume(kFileHeaderLen);
     return {};
   }
 
   Result<std::size_t> decode(std::span<PacketView> out) override {
+    // Almost every file is 16-byte records in this host's byte order with 2.4 length order:
+    // that loop loads each field with one plain load and no per-field checks.
+    return plain_ ? decode_as<true>(out) : decode_as<false>(out);
+  }
+
+ private:
+  template <bool kPlain>
+  Result<std::size_t> decode_as(std::span<PacketView> out) {
     std::size_t n = 0;
     ByteInput& in = s_.in;
     std::span<const std::byte> buf = in.buffered();
     std::size_t used = 0;
+    const std::size_t header_len = kPlain ? 16 : record_header_len_;
     while (n < out.size()) {
       std::span<const std::byte> rest = buf.subspan(used);
-      if (rest.size() < record_header_len_ || caplen_at(rest.data()) > max_caplen_ ||
-          rest.size() < record_header_len_ + caplen_at(rest.data())) {
+      std::uint32_t caplen = rest.size() < header_len ? 0 : caplen_as<kPlain>(rest.data());
+      if (rest.size() < header_len || caplen > max_caplen_ || rest.size() - header_len < caplen)
+          [[unlikely]] {
         if (n > 0) break;  // the buffer may not move under views already handed out
         in.consume(used);
         used = 0;
-        auto more = in.fill(record_header_len_);
+        auto more = in.fill(header_len);
         if (!more) return std::unexpected(more.error());
         buf = *more;
+        prefetched_ = nullptr;
         if (buf.empty()) return 0;
-        if (buf.size() < record_header_len_)
+        if (buf.size() < header_len)
           return fail_at(Errc::truncated, in.offset(),
                          fmt::format("{}: record at offset {}: truncated record header: {} of {} bytes",
-                                     in.name(), in.offset(), buf.size(), record_header_len_));
-        std::uint32_t caplen = caplen_at(buf.data());
+                                     in.name(), in.offset(), buf.size(), header_len));
+        caplen = caplen_as<kPlain>(buf.data());
         if (caplen > max_caplen_)
           return fail_at(Errc::format, in.offset(),
                          fmt::format("{}: record at offset {}: captured length {} is above the "
                                      "maximum {} for this link type",
                                      in.name(), in.offset(), caplen, max_caplen_));
-        more = in.fill(record_header_len_ + caplen);
+        more = in.fill(header_len + caplen);
         if (!more) return std::unexpected(more.error());
         buf = *more;
-        if (buf.size() < record_header_len_ + caplen)
+        if (buf.size() < header_len + caplen)
           return fail_at(Errc::truncated, in.offset(),
                          fmt::format("{}: record at offset {}: truncated packet: header says {} "
                                      "bytes captured, the file ends after {}",
                                      in.name(), in.offset(), caplen,
-                                     buf.size() - record_header_len_));
+                                     buf.size() - header_len));
         continue;
       }
       const std::byte* p = rest.data();
-      std::uint32_t caplen = caplen_at(p);
+      if (in.mapped()) prefetch_ahead(p, buf);
       PacketView& v = out[n++];
-      std::uint32_t sec = load<std::uint32_t>(p, swapped_);
-      std::uint32_t frac = load<std::uint32_t>(p + 4, swapped_);
+      std::uint32_t sec = kPlain ? load_raw<std::uint32_t>(p) : load<std::uint32_t>(p, swapped_);
+      std::uint32_t frac = kPlain ? load_raw<std::uint32_t>(p + 4) : load<std::uint32_t>(p + 4, swapped_);
       v.header.ts.ns = static_cast<std::int64_t>(sec) * 1'000'000'000 +
                        static_cast<std::int64_t>(frac) * ts_scale_;
       v.header.caplen = caplen;
-      v.header.origlen = origlen_at(p);
+      v.header.origlen = kPlain ? load_raw<std::uint32_t>(p + 12) : origlen_at(p);
       v.header.interface = 0;
       v.header.direction = Direction::unknown;
       v.header.has_flags = false;
       v.header.flags = 0;
-      if (record_header_len_ == 24) {
+      if (!kPlain && record_header_len_ == 24) {
         // Modified format: ifindex(4) protocol(2) pkt_type(1) pad(1); PACKET_OUTGOING is 4.
         std::uint8_t pkt_type = static_cast<std::uint8_t>(p[22]);
         v.header.direction = pkt_type == 4 ? Direction::outbound : Direction::inbound;
       }
-      v.data = rest.subspan(record_header_len_, caplen);
+      v.data = {p + header_len, caplen};
       v.options = {};
-      used += record_header_len_ + caplen;
+      used += header_len + caplen;
     }
     in.consume(used);
     return n;
   }
 
- private:
+  // A mapped file is read straight from the page cache, where each record header is a cache
+  // miss that the next one depends on (its offset comes from this caplen): without help the
+  // loop waits on memory once per record. Streaming prefetches a fixed distance ahead turn
+  // that chain of misses into sequential reads the memory system overlaps.
+  void prefetch_ahead(const std::byte* at, std::span<const std::byte> buf) noexcept {
+    // Measured on a 512 MiB capture (bench/capi_tcpdump.sh): 2 KiB ahead, every line, beats
+    // 1 and 4 KiB and every other line.
+    constexpr std::size_t kAhead = 2048;
+    constexpr std::size_t kLine = 64;
+    const std::byte* end = buf.data() + buf.size();
+    const std::byte* want = static_cast<std::size_t>(end - at) > kAhead ? at + kAhead : end;
+    if (prefetched_ < at || prefetched_ > end) prefetched_ = at;
+    for (; prefetched_ < want; prefetched_ += kLine) __builtin_prefetch(prefetched_);
+  }
+
+  template <bool kPlain>
+  [[nodiscard]] std::uint32_t caplen_as(const std::byte* p) const {
+    if constexpr (kPlain) return load_raw<std::uint32_t>(p + 8);
+    else return caplen_at(p);
+  }
+
   enum class Lengths : std::uint8_t { normal, swapped, maybe_swapped };
 
   [[nodiscard]] std::uint32_t raw_caplen(const std::byte* p) const { return load<std::uint32_t>(p + 8, swapped_); }
@@ -165,6 +197,8 @@ class PcapDecoder final : public RecordDecoder {
   std::int64_t ts_scale_ = 1000;
   std::uint32_t max_caplen_ = kMaximumSnaplen;
   Lengths lengths_ = Lengths::normal;
+  bool plain_ = false;                    // native order, 16-byte records, 2.4 length order
+  const std::byte* prefetched_ = nullptr;  // where the next prefetch starts (mapped input)
 };
 
 }  // namespace

@@ -43,9 +43,11 @@ Result<std::optional<ExistingFile>> inspect_existing(int fd, const std::string& 
   return std::optional<ExistingFile>{ex};
 }
 
+// `stream`, when given, is the stdio stream over fd that the writer writes through.
 Result<std::unique_ptr<SavefileWriter>> start(int fd, std::string name, bool owned,
                                               std::span<const InterfaceDescription> interfaces,
-                                              const WriterOptions& options, bool append) {
+                                              const WriterOptions& options, bool append,
+                                              std::FILE* stream = nullptr) {
   // Until the ByteOutput owns it, an owned descriptor must be closed on every error path.
   auto close_owned = [&] {
     if (owned) ::close(fd);
@@ -65,15 +67,25 @@ Result<std::unique_ptr<SavefileWriter>> start(int fd, std::string name, bool own
     existing = *ex;
     // Without O_APPEND (a descriptor handed to open_fd) we still must start at the end.
     int flags = ::fcntl(fd, F_GETFL);
-    if (existing && flags >= 0 && !(flags & O_APPEND)) ::lseek(fd, 0, SEEK_END);
+    if (stream != nullptr) {
+      if (existing && ::fseeko(stream, 0, SEEK_END) != 0)
+        return fail_errno(errno, fmt::format("{}: seeking to the end to append", name));
+    } else if (existing && flags >= 0 && !(flags & O_APPEND)) {
+      ::lseek(fd, 0, SEEK_END);
+    }
     if (existing) start_offset = existing->size;
+  } else if (stream != nullptr) {
+    off_t at = ::ftello(stream);
+    if (at > 0) start_offset = static_cast<std::uint64_t>(at);
   } else {
     // As ftell would: count from where the descriptor stands (0 for a pipe).
     off_t at = ::lseek(fd, 0, SEEK_CUR);
     if (at > 0) start_offset = static_cast<std::uint64_t>(at);
   }
-  auto out = std::make_unique<ByteOutput>(fd, owned, std::move(name), options.buffer_size,
-                                          start_offset);
+  auto out = stream != nullptr
+                 ? std::make_unique<ByteOutput>(stream, std::move(name), start_offset)
+                 : std::make_unique<ByteOutput>(fd, owned, std::move(name), options.buffer_size,
+                                                start_offset);
   if (options.format == SavefileFormat::pcapng)
     return detail::make_pcapng_writer(std::move(out), interfaces, options, existing);
   return detail::make_pcap_writer(std::move(out), interfaces, options, existing);
@@ -102,6 +114,17 @@ Result<std::unique_ptr<SavefileWriter>> SavefileWriter::open_fd(
   if (fd < 0)
     return fail(Errc::invalid_argument, fmt::format("{}: invalid file descriptor {}", name, fd));
   return start(fd, std::move(name), owned, interfaces, options, options.append);
+}
+
+Result<std::unique_ptr<SavefileWriter>> SavefileWriter::open_stream(
+    std::FILE* stream, std::string name, std::span<const InterfaceDescription> interfaces,
+    const WriterOptions& options) {
+  if (stream == nullptr)
+    return fail(Errc::invalid_argument, fmt::format("{}: no stream to write to", name));
+  int fd = ::fileno(stream);
+  if (fd < 0)
+    return fail(Errc::invalid_argument, fmt::format("{}: the stream has no file descriptor", name));
+  return start(fd, std::move(name), false, interfaces, options, options.append, stream);
 }
 
 namespace detail {

@@ -194,6 +194,51 @@ static void dump(const char *file, const char *out, unsigned precision) {
   remove(out);
 }
 
+/* A program that writes its own bytes to the dumper's stream between packets (through
+   pcap_dump_file) sees them land in order among the records, and ftell counts them. */
+struct interleave {
+  pcap_dumper_t *d;
+  unsigned n;
+  uint64_t ftells;
+};
+
+static void interleave_cb(unsigned char *user, const struct pcap_pkthdr *h, const unsigned char *bytes) {
+  struct interleave *s = (struct interleave *)user;
+  pcap_dump((unsigned char *)s->d, h, bytes);
+  if (++s->n % 3 == 0) fprintf(pcap_dump_file(s->d), "<mark %u>", s->n);
+  s->ftells = s->ftells * 31 + (uint64_t)pcap_dump_ftell(s->d);
+}
+
+static void dump_interleaved(const char *file, const char *out, int use_fopen) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t *p = pcap_open_offline(file, errbuf);
+  if (p == NULL) return;
+  pcap_dumper_t *d = NULL;
+  if (use_fopen) {
+    FILE *f = fopen(out, "wb");
+    fputs("prefix written before pcap_dump_fopen\n", f);
+    d = pcap_dump_fopen(p, f);
+  } else {
+    d = pcap_dump_open(p, out);
+  }
+  if (d == NULL) {
+    printf("interleaved dump open failed\n");
+    pcap_close(p);
+    return;
+  }
+  struct interleave s = {d, 0, 0};
+  int rc = pcap_loop(p, -1, interleave_cb, (unsigned char *)&s);
+  fputs("<trailer>", pcap_dump_file(d));
+  printf("interleaved (%s) rc %d packets %u ftells %016llx ftell %ld\n",
+         use_fopen ? "fopen" : "open", rc, s.n, (unsigned long long)s.ftells, pcap_dump_ftell(d));
+  pcap_dump_close(d);
+  long size;
+  uint64_t digest = file_digest(out, &size);
+  printf("interleaved: %ld bytes digest %016llx\n", size, (unsigned long long)digest);
+  pcap_close(p);
+  remove(out);
+}
+
 static void dead(void) {
   pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
   printf("dead: datalink %d snapshot %d precision %d\n", pcap_datalink(p), pcap_snapshot(p),
@@ -302,5 +347,7 @@ int main(int argc, char **argv) {
   filters(file);
   dump(file, out, PCAP_TSTAMP_PRECISION_MICRO);
   dump(file, out, PCAP_TSTAMP_PRECISION_NANO);
+  dump_interleaved(file, out, 0);
+  dump_interleaved(file, out, 1);
   return 0;
 }
