@@ -2,11 +2,16 @@
 //
 //   auto attr = pcapxx::ProcessAttributor::open({});
 //   for each batch:
-//     for (packet : batch) (*attr)->note(key);          // no system call, no allocation
-//     (*attr)->resolve();                               // one round of netlink + /proc work
-//     for (packet : batch) auto a = (*attr)->lookup(key); // a.process->pid, a.quality
+//     for (packet : batch) ref = (*attr)->note(key);         // no system call, no allocation
+//     (*attr)->resolve();                                    // one round of netlink + /proc work
+//     for (packet : batch) auto a = (*attr)->lookup(key, ref); // a.process->pid, a.quality
 //
 // How (Linux, no eBPF):
+//   0. connect tracing: the sock:inet_sock_set_state tracepoint through perf_event_open (per-CPU
+//      rings read without a system call) names the process that called connect() on each TCP
+//      socket, and gives the socket's 5-tuple when it leaves SYN_SENT; such connections settle
+//      exact with no lookup, even when their process exited long before resolve() ran. Needs
+//      tracefs mounted and CAP_PERFMON; without them, a warning and steps 1-4 alone;
 //   1. NETLINK_SOCK_DIAG exact lookups (inet_diag_req_v2 without NLM_F_DUMP) for TCP and UDP
 //      over IPv4 and IPv6 give the socket inode and uid of a 5-tuple; an unconnected UDP
 //      socket answers for any remote, so it is matched on its local address and port;
@@ -19,12 +24,16 @@
 //   3. exited processes stay resolvable for `exited_retention`, so late packets of short
 //      connections still resolve;
 //   4. quality: exact (the socket of this 5-tuple, or the unconnected UDP socket that answers
-//      for it, was found in the process's fd table), inferred (the socket's inode was gone or
-//      never seen, and its uid and timing point at exactly one process that came and went
-//      meanwhile), unknown.
+//      for it, was found in the process's fd table), inferred (no process holds the socket any
+//      more, and either the flow's local end is a TCP port whose listener's owner is known, or
+//      its uid and timing point at exactly one process that came and went meanwhile), unknown.
 //
-// Limitations: a socket whose process exited before the first resolve() after its first
-// packet has no inode any more (the kernel orphans it); such flows are at best inferred.
+// Limitations: without connect tracing (and always for UDP and for accepted TCP connections) a
+// socket whose process exited before the first resolve() after its first packet has no inode
+// any more (the kernel orphans it); such flows are at best inferred (accepted TCP connections
+// from their listener's owner). The tracepoint carries no
+// network namespace: a traced 5-tuple is checked against the process's namespace while it
+// lives, and assumed to be this namespace's once it is gone.
 // Sockets are looked up in one network namespace (AttributorOptions::netns_path); the proc
 // connector only reports to sockets in the initial namespace.
 // Privileges: reading another user's /proc/PID/fd needs CAP_SYS_PTRACE (or CAP_DAC_READ_SEARCH);
@@ -81,6 +90,7 @@ struct AttributorOptions {
   std::size_t cache_flows = 1 << 16;     ///< flows remembered (LRU per set); rounded up to 4
   std::chrono::seconds exited_retention{30};  ///< how long exited processes still resolve
   bool use_proc_connector = true;        ///< false: find new processes by listing /proc
+  bool use_connect_trace = true;         ///< false: no perf tracepoint for connect()
   int retries = 3;                       ///< passes a flow with an unmapped inode is retried, at least
   std::chrono::milliseconds retry_window{250};  ///< ... and for at least this long
 };
@@ -96,6 +106,18 @@ struct AttributorStats {
   std::uint64_t connector_events = 0;  ///< proc connector events read
   std::uint64_t connector_overruns = 0;///< times the connector socket lost events (ENOBUFS)
   std::uint64_t evicted = 0;           ///< flows dropped from the cache for room
+  std::uint64_t traced = 0;            ///< flows settled exact from a traced connect() (in `exact`)
+  std::uint64_t trace_events = 0;      ///< connect trace records read
+  std::uint64_t trace_lost = 0;        ///< connect trace records the kernel dropped (ring full)
+  std::uint64_t trace_displaced = 0;   ///< traced connections pushed out by newer ones within 10 s
+};
+
+/// Where note() left a flow in the attributor's cache, so that lookup() of the same packet need
+/// not hash and search again. Checked on use: a flow evicted meanwhile is looked up by its key.
+struct FlowRef {
+  std::uint32_t index = 0xffffffffu;
+  std::uint32_t stamp = 0;  ///< the entry's stamp when noted; 0: none
+  bool src_is_end0 = false;
 };
 
 /// Attributes flows to local processes. One thread uses it: note()/lookup() per packet never
@@ -110,9 +132,12 @@ class ProcessAttributor {
   /// Remembers a packet's flow for the next resolve() (if it is not known yet).
   /// `connection_start`: a TCP SYN without ACK, so a settled flow with these ports is a new
   /// connection and is resolved again. A flow left unknown is tried again after a second.
-  virtual void note(const layers::FlowKey& key, bool connection_start = false) noexcept = 0;
+  /// Returns the flow's place for lookup(key, ref); a non-TCP/UDP key gives an empty FlowRef.
+  virtual FlowRef note(const layers::FlowKey& key, bool connection_start = false) noexcept = 0;
   /// The attribution known now; a flow never noted is noted.
   virtual Attribution lookup(const layers::FlowKey& key) noexcept = 0;
+  /// lookup(key) with what note(key) returned in this batch: no hashing while the flow is cached.
+  virtual Attribution lookup(const layers::FlowKey& key, FlowRef ref) noexcept = 0;
   /// Reads process events and resolves the noted flows. Never blocks on the network.
   virtual Result<void> resolve() = 0;
   /// Non-fatal limits found while opening (missing capabilities, no connector).

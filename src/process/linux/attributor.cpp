@@ -1,6 +1,8 @@
 // ProcessAttributor on Linux: a set-associative flow cache (no allocation per packet), and a
-// resolve() pass that reads proc connector events, sends one batch of sock_diag lookups and
-// maps socket inodes to processes, reading /proc only for processes new since the last pass.
+// resolve() pass that reads proc connector events and connect() trace samples, settles TCP
+// connections made by local clients from the trace alone, and for the rest sends one batch of
+// sock_diag lookups and maps socket inodes to processes, reading /proc only for processes new
+// since the last pass.
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -17,9 +19,13 @@
 #include <fmt/format.h>
 
 #include "pcapxx/process.hpp"
+#include "process/linux/connect_trace.hpp"
+#include "process/linux/flow_cache.hpp"
+#include "process/linux/flow_id.hpp"
 #include "process/linux/proc_connector.hpp"
 #include "process/linux/proc_fs.hpp"
 #include "process/linux/sock_diag.hpp"
+#include "process/linux/traced_connects.hpp"
 
 namespace pcapxx {
 namespace {
@@ -28,48 +34,10 @@ using namespace detail::process;
 using Clock = std::chrono::steady_clock;
 using layers::FlowKey;
 
-constexpr std::size_t kWays = 4;
-constexpr std::uint32_t kNoSlot = 0xffffffffu;
 // A process scanned without sockets is rescanned on a miss for this long after it appeared.
 constexpr auto kYoung = std::chrono::seconds(2);
 // Processes that never held a socket are forgotten this soon after they exit.
 constexpr auto kSocketlessRetention = std::chrono::seconds(2);
-// A flow nobody local owned is looked up again after this long.
-constexpr auto kRetryUnknown = std::chrono::seconds(1);
-
-struct Endpoint {
-  std::array<std::uint8_t, 16> addr{};
-  std::uint16_t port = 0;
-  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
-};
-
-/// The flow with its two ends in a fixed order, so both directions share an entry.
-struct FlowId {
-  std::uint8_t ip_version = 0, protocol = 0;
-  Endpoint end[2];
-  friend bool operator==(const FlowId&, const FlowId&) = default;
-};
-
-struct Side {
-  AttributionQuality quality = AttributionQuality::unknown;
-  std::uint32_t slot = kNoSlot;
-  std::uint32_t generation = 0;
-  std::uint64_t inode = 0;
-  std::uint32_t uid = 0;
-  bool found = false;  ///< sock_diag knows the socket
-};
-
-struct Entry {
-  enum class State : std::uint8_t { empty, pending, settled } state = State::empty;
-  bool queued = false;
-  std::uint8_t tries = 0;
-  Clock::time_point first_try{};
-  Clock::time_point last_query{};
-  std::uint64_t used = 0;
-  std::uint64_t hash = 0;
-  FlowId id;
-  Side side[2];
-};
 
 struct Slot {
   ProcessInfo info;
@@ -79,35 +47,8 @@ struct Slot {
   Clock::time_point scanned;              ///< last scanned
   std::optional<Clock::time_point> exit;  ///< when it exited
   std::vector<std::uint64_t> inodes;
+  bool traced = false;  ///< a traced connect() named it: kept as long as socket holders
 };
-
-std::optional<FlowId> flow_id(const FlowKey& k, bool& src_is_end0) {
-  if ((k.ip_version != 4 && k.ip_version != 6) || (k.protocol != IPPROTO_TCP && k.protocol != IPPROTO_UDP))
-    return std::nullopt;
-  FlowId id;
-  id.ip_version = k.ip_version;
-  id.protocol = k.protocol;
-  Endpoint s{k.src, k.src_port}, d{k.dst, k.dst_port};
-  src_is_end0 = s <= d;
-  id.end[0] = src_is_end0 ? s : d;
-  id.end[1] = src_is_end0 ? d : s;
-  return id;
-}
-
-std::uint64_t hash_of(const FlowId& id) {
-  // FNV-1a over the fields; the key is small and hashed once per packet.
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const std::uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  };
-  mix(&id.ip_version, 1);
-  mix(&id.protocol, 1);
-  for (const Endpoint& e : id.end) {
-    mix(e.addr.data(), id.ip_version == 4 ? 4 : 16);
-    mix(reinterpret_cast<const std::uint8_t*>(&e.port), 2);
-  }
-  return h ^ (h >> 29);
-}
 
 bool is_wildcard(const std::array<std::uint8_t, 16>& a, int version) {
   std::size_t n = version == 4 ? 4 : 16;
@@ -116,23 +57,55 @@ bool is_wildcard(const std::array<std::uint8_t, 16>& a, int version) {
 
 class LinuxAttributor final : public ProcessAttributor {
  public:
-  LinuxAttributor(const AttributorOptions& o, SockDiag diag) : opt_(o), diag_(std::move(diag)) {
-    std::size_t n = std::max<std::size_t>(kWays, (o.cache_flows + kWays - 1) / kWays * kWays);
-    cache_.resize(n);
-    sets_ = n / kWays;
-    queue_.reserve(n);
-  }
+  LinuxAttributor(const AttributorOptions& o, SockDiag diag) : opt_(o), diag_(std::move(diag)), cache_(o.cache_flows) {}
 
   void attach_connector(ProcConnector c) { connector_.emplace(std::move(c)); }
+  void attach_trace(ConnectTrace t) { trace_.emplace(std::move(t), opt_.exited_retention); }
   /// Only processes in this network namespace (inode) are read; 0: all.
   void set_netns(std::uint64_t ino) { netns_ino_ = ino; }
   void warn(std::string w) { warnings_.push_back(std::move(w)); }
 
-  void note(const FlowKey& key, bool connection_start) noexcept override { (void)find(key, true, nullptr, connection_start); }
+  FlowRef note(const FlowKey& key, bool connection_start) noexcept override {
+    FlowRef ref;
+    if (Entry* e = cache_.find(key, ref.src_is_end0, connection_start, pass_time_)) {
+      ref.index = cache_.index_of(*e);
+      ref.stamp = e->stamp;
+    }
+    return ref;
+  }
 
   Attribution lookup(const FlowKey& key) noexcept override {
     bool src0 = false;
-    Entry* e = find(key, true, &src0);
+    return attribution(cache_.find(key, src0, false, pass_time_), src0);
+  }
+
+  Attribution lookup(const FlowKey& key, FlowRef ref) noexcept override {
+    if (const Entry* e = cache_.at(ref)) return attribution(e, ref.src_is_end0);
+    return lookup(key);
+  }
+
+  Result<void> resolve() override;
+
+  [[nodiscard]] std::span<const std::string> warnings() const noexcept override { return warnings_; }
+  [[nodiscard]] AttributorStats stats() const noexcept override {
+    AttributorStats st = stats_;
+    st.flows = cache_.flows;
+    st.evicted = cache_.evicted;
+    return st;
+  }
+
+  /// The first sweep: every process that exists now.
+  void sweep() {
+    pids_.clear();
+    list_pids(pids_);
+    for (std::int32_t pid : pids_)
+      scan(pid, 0, Clock::now(), true);
+    ++stats_.full_sweeps;
+    last_sweep_ = Clock::now();
+  }
+
+ private:
+  Attribution attribution(const Entry* e, bool src0) const noexcept {
     Attribution a;
     if (e == nullptr) return a;
     if (e->state == Entry::State::pending) a.pending = true;
@@ -148,80 +121,10 @@ class LinuxAttributor final : public ProcessAttributor {
     return a;
   }
 
-  Result<void> resolve() override;
-
-  [[nodiscard]] std::span<const std::string> warnings() const noexcept override { return warnings_; }
-  [[nodiscard]] AttributorStats stats() const noexcept override { return stats_; }
-
-  /// The first sweep: every process that exists now.
-  void sweep() {
-    pids_.clear();
-    list_pids(pids_);
-    for (std::int32_t pid : pids_)
-      scan(pid, 0, Clock::now(), true);
-    ++stats_.full_sweeps;
-    last_sweep_ = Clock::now();
-  }
-
- private:
-  Entry* find(const FlowKey& key, bool insert, bool* src0_out = nullptr, bool restart = false) noexcept {
-    bool src0 = false;
-    auto id = flow_id(key, src0);
-    if (!id) return nullptr;
-    if (src0_out) *src0_out = src0;
-    std::uint64_t h = hash_of(*id);
-    Entry* set = &cache_[(h % sets_) * kWays];
-    ++tick_;
-    Entry* victim = set;
-    for (std::size_t w = 0; w < kWays; ++w) {
-      Entry& e = set[w];
-      if (e.state != Entry::State::empty && e.hash == h && e.id == *id) {
-        e.used = tick_;
-        // Resolve again: a new connection on the same ports, or an unknown flow after a while
-        // (its socket may be local and new). pass_time_ is the last resolve()'s clock.
-        bool stale_unknown = e.state == Entry::State::settled && e.side[0].quality == AttributionQuality::unknown &&
-                             e.side[1].quality == AttributionQuality::unknown && pass_time_ - e.first_try > kRetryUnknown;
-        if (insert && e.state == Entry::State::settled && (restart || stale_unknown)) {
-          bool queued = e.queued;
-          FlowId keep = e.id;
-          e = Entry{};
-          e.state = Entry::State::pending;
-          e.hash = h;
-          e.id = keep;
-          e.used = tick_;
-          e.queued = queued;
-          if (!queued && queue_.size() < queue_.capacity()) {
-            e.queued = true;
-            queue_.push_back(static_cast<std::uint32_t>(&e - cache_.data()));
-          }
-        }
-        return &e;
-      }
-      if (e.state == Entry::State::empty) {
-        if (victim->state != Entry::State::empty) victim = &e;
-      } else if (victim->state != Entry::State::empty && e.used < victim->used) {
-        victim = &e;
-      }
-    }
-    if (!insert) return nullptr;
-    if (victim->state != Entry::State::empty) ++stats_.evicted;
-    bool queued = victim->queued;
-    *victim = Entry{};
-    victim->state = Entry::State::pending;
-    victim->hash = h;
-    victim->id = *id;
-    victim->used = tick_;
-    ++stats_.flows;
-    if (queued) {
-      victim->queued = true;  // its index is in queue_ already
-    } else if (queue_.size() < queue_.capacity()) {
-      victim->queued = true;
-      queue_.push_back(static_cast<std::uint32_t>(victim - cache_.data()));
-    }
-    return victim;
-  }
-
   void read_events(Clock::time_point now);
+  void read_trace(Clock::time_point now);
+  std::uint32_t traced_slot(std::int32_t pid, Clock::time_point now);
+  bool settle_traced(Entry& e, Clock::time_point now);
   void scan(std::int32_t pid, std::int32_t tid, Clock::time_point now, bool sweeping = false);
   void add_fresh(std::int32_t pid, std::int32_t tid, Clock::time_point at);
   void drop_fresh(std::int32_t pid);
@@ -233,14 +136,13 @@ class LinuxAttributor final : public ProcessAttributor {
   AttributorOptions opt_;
   SockDiag diag_;
   std::optional<ProcConnector> connector_;
+  std::optional<TracedConnects> trace_;  // connect tracing, when it opened
   std::vector<std::string> warnings_;
   AttributorStats stats_;
 
-  std::vector<Entry> cache_;
-  std::size_t sets_ = 1;
-  std::uint64_t tick_ = 0;
+  FlowCache cache_;
+  std::vector<std::uint32_t>& queue_ = cache_.queue;  // flows for resolve(): noted, not settled
   Clock::time_point pass_time_{};
-  std::vector<std::uint32_t> queue_;
 
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
@@ -266,6 +168,10 @@ class LinuxAttributor final : public ProcessAttributor {
   bool overrun_ = false;
   bool warned_access_ = false;
 
+  std::optional<Clock::time_point> last_events_;
+  std::optional<Clock::time_point> last_trace_read_;
+  std::vector<std::uint32_t> waiting_;  // entries waiting for their connect()'s 5-tuple
+
   // Reused between passes.
   std::vector<ProcEvent> events_;
   std::vector<std::int32_t> pids_;
@@ -273,7 +179,12 @@ class LinuxAttributor final : public ProcessAttributor {
   std::vector<std::uint64_t> inodes_;
   std::vector<SocketQuery> queries_;
   std::vector<SocketAnswer> answers_;
-  std::vector<std::pair<std::uint32_t, int>> asked_;  // entry, side
+  struct Asked {
+    std::uint32_t entry;
+    int side;
+    bool listener;  ///< the query asks for the listener of the side's address and port
+  };
+  std::vector<Asked> asked_;
 };
 
 std::uint32_t LinuxAttributor::new_slot() {
@@ -387,7 +298,7 @@ void LinuxAttributor::mark_exited(std::int32_t pid, Clock::time_point now) {
 void LinuxAttributor::expire(Clock::time_point now) {
   while (!exited_.empty()) {
     Slot& slot = slots_[exited_.front()];
-    auto keep = slot.inodes.empty() ? std::chrono::duration_cast<Clock::duration>(kSocketlessRetention)
+    auto keep = slot.inodes.empty() && !slot.traced ? std::chrono::duration_cast<Clock::duration>(kSocketlessRetention)
                                     : std::chrono::duration_cast<Clock::duration>(opt_.exited_retention);
     // Retention is checked in exit order; a socketless record behind a long one waits its turn.
     if (!slot.exit || now - *slot.exit < keep) break;
@@ -397,6 +308,7 @@ void LinuxAttributor::expire(Clock::time_point now) {
       if (auto m = by_inode_.find(ino); m != by_inode_.end() && m->second == s) by_inode_.erase(m);
     slot.inodes.clear();
     slot.in_use = false;
+    slot.traced = false;
     ++slot.generation;
     free_.push_back(s);
   }
@@ -423,7 +335,9 @@ void LinuxAttributor::read_events(Clock::time_point now) {
           if (ev.pid == ev.tgid) add_fresh(ev.tgid, 0, at);
           break;
         case ProcEvent::Kind::exec:
-          // A new image: what was known about this pid (comm, cmdline) is stale.
+          // A new image: what was known about this pid (comm, cmdline) is stale, unless it was
+          // read after this exec (a traced connect() may get there first).
+          if (auto it = alive_.find(ev.tgid); it != alive_.end() && slots_[it->second].seen > at) break;
           mark_exited(ev.tgid, now);
           add_fresh(ev.tgid, ev.pid, at);
           break;
@@ -435,9 +349,78 @@ void LinuxAttributor::read_events(Clock::time_point now) {
   }
 }
 
+void LinuxAttributor::read_trace(Clock::time_point now) {
+  if (!trace_) return;
+  auto counts = trace_->read(now);
+  stats_.trace_events += counts.events;
+  stats_.trace_lost += counts.lost;
+  stats_.trace_displaced += counts.displaced;
+}
+
+std::uint32_t LinuxAttributor::traced_slot(std::int32_t pid, Clock::time_point now) {
+  if (auto it = alive_.find(pid); it != alive_.end()) {
+    slots_[it->second].traced = true;
+    return it->second;
+  }
+  // A process gone before this pass may have made several connections.
+  std::size_t looked = 0;
+  for (auto it = exited_.rbegin(); it != exited_.rend() && looked < 64; ++it, ++looked)
+    if (slots_[*it].traced && slots_[*it].info.pid == pid) return *it;
+  std::uint32_t s = new_slot();
+  Slot& slot = slots_[s];
+  slot.in_use = true;
+  slot.traced = true;
+  slot.exit.reset();
+  slot.inodes.clear();
+  slot.seen = slot.scanned = now;
+  slot.info = ProcessInfo{};
+  std::int32_t exec_tid = 0;
+  if (auto f = fresh_at_.find(pid); f != fresh_at_.end()) exec_tid = fresh_[f->second].tid;
+  if (read_process(pid, slot.info)) {
+    if (netns_ino_ != 0 && slot.info.netns != 0 && slot.info.netns != netns_ino_) {
+      // The same 5-tuple in another network namespace: not this capture's socket.
+      slot.in_use = slot.traced = false;
+      ++slot.generation;
+      free_.push_back(s);
+      return kNoSlot;
+    }
+    alive_.emplace(pid, s);
+    known_.insert(pid);
+    drop_fresh(pid);  // its identity is read; its fd table is read only if one of its sockets misses
+    young_.erase(pid);
+  } else {
+    // Gone already: the name its exec announced; uid, command line and namespace are unknown.
+    slot.info.pid = pid;
+    if (const char* comm = trace_->comm_of(pid)) slot.info.comm = comm;
+    slot.info.exited = true;
+    slot.exit = now;
+    exited_.push_back(s);
+  }
+  slot.info.tid = exec_tid;
+  return s;
+}
+
+bool LinuxAttributor::settle_traced(Entry& e, Clock::time_point now) {
+  const TracedConnects::Traced* t = trace_->find(e.id, now);
+  if (t == nullptr) return false;
+  std::uint32_t s = traced_slot(t->pid, now);
+  if (s == kNoSlot) return false;
+  Side& side = e.side[t->local];
+  side.quality = AttributionQuality::exact;
+  side.slot = s;
+  side.generation = slots_[s].generation;
+  side.found = true;
+  e.state = Entry::State::settled;
+  ++stats_.exact;
+  ++stats_.traced;
+  return true;
+}
+
 void LinuxAttributor::settle(Entry& e, Clock::time_point now) {
   bool waiting = false;
-  for (Side& s : e.side) {
+  for (int i = 0; i < 2; ++i) {
+    Side& s = e.side[i];
+    const Side& other = e.side[1 - i];
     if (s.quality == AttributionQuality::exact) continue;
     if (!s.found) continue;
     if (s.inode != 0) {
@@ -455,6 +438,16 @@ void LinuxAttributor::settle(Entry& e, Clock::time_point now) {
     if (wait_for_process || wait_for_inode) {
       waiting = true;
       continue;
+    }
+    // A connection accepted by a local server whose socket is gone: the listener's owner, when
+    // this end is the local one (the other end has neither a socket nor a listener here).
+    if (s.inode == 0 && s.listener != 0 && other.listener == 0 && !(other.found && other.inode != 0)) {
+      if (auto m = by_inode_.find(s.listener); m != by_inode_.end()) {
+        s.slot = m->second;
+        s.generation = slots_[m->second].generation;
+        s.quality = AttributionQuality::inferred;
+        continue;
+      }
     }
     // No inode (its process closed it) or none mapped: one young process of the socket's uid
     // that came and went recently is the best guess.
@@ -482,10 +475,51 @@ void LinuxAttributor::settle(Entry& e, Clock::time_point now) {
 Result<void> LinuxAttributor::resolve() {
   auto now = Clock::now();
   pass_time_ = now;
-  read_events(now);
+  // With connect tracing, TCP clients need no process events; the connector (a system call
+  // per drain) is read at most every 2 ms instead of on every batch.
+  if (!trace_ || !last_events_ || now - *last_events_ >= std::chrono::milliseconds(2)) {
+    last_events_ = now;
+    read_events(now);
+  }
+  // The trace rings are read when a flow waits for them, else every 5 ms (they hold seconds of
+  // records): a batch of packets of known flows then touches none of the rings' pages, whose
+  // cache lines the kernel writes from other CPUs.
+  if (!queue_.empty() || !last_trace_read_ || now - *last_trace_read_ >= std::chrono::milliseconds(5)) {
+    last_trace_read_ = now;
+    read_trace(now);
+  }
   expire(now);
   if (queue_.empty()) return {};
   ++stats_.passes;
+
+  // TCP connections whose connect() was traced settle without a lookup; a flow towards an end
+  // that a local connect() is still reaching waits for that socket's 5-tuple (its SYN_SENT exit
+  // comes after the SYN-ACK, which the capture may show first).
+  waiting_.clear();
+  if (trace_) {
+    std::size_t kept_trace = 0;
+    for (std::uint32_t idx : queue_) {
+      Entry& e = cache_[idx];
+      if (e.state == Entry::State::pending && e.id.protocol() == IPPROTO_TCP) {
+        if (settle_traced(e, now)) {
+          e.queued = false;
+          continue;
+        }
+        if (e.tries == 0 && now - e.born < opt_.retry_window && trace_->connect_pending_toward(e.id)) {
+          waiting_.push_back(idx);
+          continue;
+        }
+      }
+      queue_[kept_trace++] = idx;
+    }
+    queue_.resize(kept_trace);
+  }
+  struct Requeue {
+    std::vector<std::uint32_t>& queue;
+    std::vector<std::uint32_t>& waiting;
+    ~Requeue() { queue.insert(queue.end(), waiting.begin(), waiting.end()); }
+  } requeue{queue_, waiting_};
+  if (queue_.empty()) return {};
 
   // Lookups: each side of each pending flow as the local end.
   queries_.clear();
@@ -499,8 +533,21 @@ Result<void> LinuxAttributor::resolve() {
     }
     queue_[kept++] = idx;
     for (int side = 0; side < 2; ++side) {
-      const Side& sd = e.side[side];
+      Side& sd = e.side[side];
       if (sd.found && sd.inode != 0) continue;  // known socket, waiting for its process
+      if (sd.found && sd.inode == 0 && !sd.listener_asked && e.id.protocol() == IPPROTO_TCP) {
+        // A TCP socket without an inode: closed by its process (or not accepted yet). The
+        // listener of its local address and port (remote 0:0 matches no connection) names the
+        // server it belongs to, in case its own owner cannot be found.
+        sd.listener_asked = true;
+        SocketQuery l;
+        l.family = e.id.ip_version() == 4 ? AF_INET : AF_INET6;
+        l.protocol = IPPROTO_TCP;
+        l.local = e.id.addr(side);
+        l.local_port = e.id.port(side);
+        queries_.push_back(l);
+        asked_.push_back({idx, side, true});
+      }
       // After the first pass only a socket seen without an inode is asked again (a connection
       // waiting in accept() gets its inode then), for the first few passes.
       bool first = e.tries == 0;
@@ -510,15 +557,15 @@ Result<void> LinuxAttributor::resolve() {
       if (!first && !again) continue;
       e.last_query = now;
       SocketQuery q;
-      q.family = e.id.ip_version == 4 ? AF_INET : AF_INET6;
-      q.protocol = e.id.protocol;
-      q.local = e.id.end[side].addr;
-      q.local_port = e.id.end[side].port;
-      q.remote = e.id.end[1 - side].addr;
-      q.remote_port = e.id.end[1 - side].port;
+      q.family = e.id.ip_version() == 4 ? AF_INET : AF_INET6;
+      q.protocol = e.id.protocol();
+      q.local = e.id.addr(side);
+      q.local_port = e.id.port(side);
+      q.remote = e.id.addr(1 - side);
+      q.remote_port = e.id.port(1 - side);
       queries_.push_back(q);
-      asked_.emplace_back(idx, side);
-      if (e.id.ip_version == 4 && first) {
+      asked_.push_back({idx, side, false});
+      if (e.id.ip_version() == 4 && first) {
         // A dual-stack AF_INET6 socket talking IPv4 sees v4-mapped addresses (RFC 4291, 2.5.5.2).
         SocketQuery m = q;
         m.family = AF_INET6;
@@ -531,7 +578,7 @@ Result<void> LinuxAttributor::resolve() {
         m.local = mapped(q.local);
         m.remote = mapped(q.remote);
         queries_.push_back(m);
-        asked_.emplace_back(idx, side);
+        asked_.push_back({idx, side, false});
       }
     }
   }
@@ -548,9 +595,9 @@ Result<void> LinuxAttributor::resolve() {
   for (std::size_t i = 0; i < answers_.size(); ++i) {
     const SocketAnswer& a = answers_[i];
     if (!a.found) continue;
-    Entry& e = cache_[asked_[i].first];
+    Entry& e = cache_[asked_[i].entry];
     // The answer names its own local end; trust that over which side we asked for.
-    int side = asked_[i].second;
+    int side = asked_[i].side;
     const SocketQuery& q = queries_[i];
     int version = q.family == AF_INET ? 4 : 6;
     bool addr_ok = a.local == q.local || is_wildcard(a.local, version);
@@ -561,6 +608,24 @@ Result<void> LinuxAttributor::resolve() {
         continue;
     }
     Side& s = e.side[side];
+    // An exact TCP lookup falls back to the listener of the local address and port when the
+    // connection's socket is gone (inet_diag_find_one_icsk -> inet_lookup): that is not this
+    // flow's socket, only the server it came to.
+    if (q.protocol == IPPROTO_TCP && (a.state == kTcpListen || asked_[i].listener)) {
+      if (a.state != kTcpListen) continue;
+      s.listener = a.inode;
+      s.listener_asked = true;
+      if (!s.found) {
+        s.found = true;  // stands for the connection's socket, which is gone: inode 0
+        s.uid = a.uid;
+      }
+      if (a.inode != 0 && !by_inode_.contains(a.inode)) {
+        missing_.insert(a.inode);
+        missing_uids.insert(a.uid);
+        new_missing = true;
+      }
+      continue;
+    }
     if (s.found && s.inode != 0) continue;
     s.found = true;
     s.inode = a.inode;
@@ -575,10 +640,11 @@ Result<void> LinuxAttributor::resolve() {
   // Sockets found on an earlier pass whose process is not known yet are looked for again.
   for (std::uint32_t idx : queue_)
     for (const Side& sd : cache_[idx].side)
-      if (sd.found && sd.inode != 0 && !by_inode_.contains(sd.inode)) {
-        missing_.insert(sd.inode);
-        missing_uids.insert(sd.uid);
-      }
+      for (std::uint64_t ino : {sd.inode, sd.listener})
+        if (sd.found && ino != 0 && !by_inode_.contains(ino)) {
+          missing_.insert(ino);
+          missing_uids.insert(sd.uid);
+        }
 
   if (!missing_.empty()) {
     // 1. processes new since the last pass, newest first: the owner of a new socket is most
@@ -679,6 +745,11 @@ Result<std::unique_ptr<ProcessAttributor>> ProcessAttributor::open(const Attribu
   struct stat sb{};
   std::string ns = options.netns_path.empty() ? std::string("/proc/thread-self/ns/net") : options.netns_path;
   if (::stat(ns.c_str(), &sb) == 0) a->set_netns(sb.st_ino);
+  if (options.use_connect_trace) {
+    auto t = ConnectTrace::open();
+    if (t) a->attach_trace(std::move(*t));
+    else a->warn(t.error().what() + "; TCP clients that exit within milliseconds of connecting may stay unknown");
+  }
   if (options.use_proc_connector) {
     auto pc = ProcConnector::open();
     if (pc) a->attach_connector(std::move(*pc));

@@ -145,6 +145,7 @@ Result<void> SockDiag::lookup_chunk(std::span<const SocketQuery> queries, std::s
           a.uid = m.idiag_uid;
           std::memcpy(a.local.data(), m.id.idiag_src, 16);
           a.local_port = load_be16(reinterpret_cast<const std::byte*>(&m.id.idiag_sport));
+          a.state = m.idiag_state;
           --pending;
         }
       }

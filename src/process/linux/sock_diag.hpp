@@ -1,6 +1,7 @@
 // NETLINK_SOCK_DIAG exact socket lookups (linux/inet_diag.h): many requests in one sendmsg,
 // answers matched by sequence number. A request without NLM_F_DUMP asks for the one socket
-// with this 5-tuple; TCP answers from its established/listening tables, UDP from its socket
+// with this 5-tuple; TCP answers from its established table, else with the listener of the local
+// address and port (a query with remote 0:0 asks for that listener alone), UDP from its socket
 // lookup, which also finds unconnected sockets bound to the local address and port.
 #pragma once
 
@@ -29,7 +30,11 @@ struct SocketAnswer {
   std::uint32_t uid = 0;
   std::array<std::uint8_t, 16> local{};  ///< the socket's own local address (wildcard for unbound)
   std::uint16_t local_port = 0;
+  std::uint8_t state = 0;  ///< TCP state (include/net/tcp_states.h): a lookup falls back to a listener
 };
+
+/// TCP_LISTEN of include/net/tcp_states.h: the state of a listening socket in an answer.
+inline constexpr std::uint8_t kTcpListen = 10;
 
 /// A NETLINK_SOCK_DIAG socket in one network namespace.
 class SockDiag {

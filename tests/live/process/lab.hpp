@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +47,15 @@ inline constexpr const char* kPeerV4 = "10.66.0.2";
 inline constexpr const char* kCaptureV6 = "fd66::1";
 inline constexpr const char* kPeerV6 = "fd66::2";
 
+/// Connect tracing reads the tracepoint's layout from tracefs; a VM without systemd may not
+/// have mounted it. The tests run as root (CI), so they mount it where the kernel expects it.
+inline void ensure_tracefs() {
+  struct stat sb{};
+  if (::stat("/sys/kernel/tracing/events", &sb) == 0 || ::stat("/sys/kernel/debug/tracing/events", &sb) == 0) return;
+  if (::mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+    fmt::print("lab: mount tracefs on /sys/kernel/tracing: {}\n", std::strerror(errno));
+}
+
 /// What the attributor said about one flow: the best answer over its packets.
 struct Seen {
   layers::FlowKey key;
@@ -64,6 +75,7 @@ inline std::uint16_t capture_side_port(const layers::FlowKey& k) {
 class Lab {
  public:
   Lab() {
+    ensure_tracefs();
     for (const Netns* ns : {&link_.capture_ns(), &link_.peer_ns()})
       must(ns->exec_command("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0"));
     must(link_.capture_ns().exec_command(fmt::format("sysctl -qw net.ipv6.conf.{}.disable_ipv6=0", link_.capture_if())));
@@ -139,6 +151,14 @@ class Lab {
 
   /// Waits for a spawned process; its exit status.
   int wait(pid_t pid) { return static_cast<int>(ask(fmt::format("wait {}", pid))); }
+
+  /// While held, the capture thread reads and notes packets but neither resolves nor looks them
+  /// up, as a capture that fell behind; released, it catches up. Flows still pending then are
+  /// looked up again after each later pass until they settle.
+  void hold_resolve(bool on) {
+    relook_pending_ = true;
+    hold_ = on;
+  }
 
   /// Lets the capture drain for `ms`, stops it, and returns what was seen per flow.
   std::vector<Seen> finish(int ms = 100) {
@@ -266,6 +286,28 @@ class Lab {
     for (auto& r : replies) ::close(r.first);
   }
 
+  /// Records what the attributor says about a packet's flow now; a pending answer is asked again.
+  void record(const layers::FlowKey& k, bool packet) {
+    using layers::FlowKey;
+    Attribution a = attributor_->lookup(k);
+    FlowKey canon = k.src_port < k.dst_port ? k.reversed() : k;
+    Seen& s = flows_[canon.to_string()];
+    if (packet && s.packets++ == 0) s.key = k;
+    if (a.pending && relook_pending_) relook_.push_back(k);
+    if (a.process != nullptr && a.quality > s.quality) {
+      s.quality = a.quality;
+      s.pid = a.process->pid;
+      s.comm = a.process->comm;
+      s.netns = a.process->netns;
+    }
+  }
+
+  void relook() {
+    std::vector<layers::FlowKey> again;
+    again.swap(relook_);
+    for (const auto& k : again) record(k, false);
+  }
+
   void capture_loop() {
     using namespace layers;
     // The capture runs above the churning workload, as a capture tool is run on a busy host
@@ -278,7 +320,11 @@ class Lab {
       auto batch = capture_->next_batch();
       if (!batch) throw std::runtime_error(batch.error().what());
       if (batch->status != BatchStatus::packets) {
+        if (hold_) continue;
         (void)attributor_->resolve();
+        for (const auto& k : held_) record(k, true);
+        held_.clear();
+        relook();
         continue;
       }
       keys.clear();
@@ -294,20 +340,17 @@ class Lab {
         if (k) attributor_->note(*k, syn);
         keys.push_back(k);
       }
-      if (auto ok = attributor_->resolve(); !ok) fmt::print("resolve: {}\n", ok.error().what());
-      for (const auto& k : keys) {
-        if (!k) continue;
-        Attribution a = attributor_->lookup(*k);
-        FlowKey canon = k->src_port < k->dst_port ? k->reversed() : *k;
-        Seen& s = flows_[canon.to_string()];
-        if (s.packets++ == 0) s.key = *k;
-        if (a.process != nullptr && a.quality > s.quality) {
-          s.quality = a.quality;
-          s.pid = a.process->pid;
-          s.comm = a.process->comm;
-          s.netns = a.process->netns;
-        }
+      if (hold_) {
+        for (const auto& k : keys)
+          if (k) held_.push_back(*k);
+        continue;
       }
+      if (auto ok = attributor_->resolve(); !ok) fmt::print("resolve: {}\n", ok.error().what());
+      for (const auto& k : held_) record(k, true);
+      held_.clear();
+      relook();
+      for (const auto& k : keys)
+        if (k) record(*k, true);
     }
   }
 
@@ -320,6 +363,10 @@ class Lab {
   std::unique_ptr<ProcessAttributor> attributor_;
   std::unique_ptr<LiveCapture> capture_;
   std::map<std::string, Seen> flows_;
+  std::atomic<bool> hold_{false};
+  std::atomic<bool> relook_pending_{false};  // set by hold_resolve(); other tests see packets only
+  std::vector<layers::FlowKey> held_;    // packets read while held, looked up on release
+  std::vector<layers::FlowKey> relook_;  // flows pending at their last lookup
   pid_t launcher_ = -1;
   std::FILE* launcher_in_ = nullptr;
   std::FILE* launcher_out_ = nullptr;

@@ -4,8 +4,12 @@
 //   proc_peer udp ADDR PORT LOCAL_PORT N MS   N datagrams MS ms apart, unconnected (sendto)
 //   proc_peer udpc ADDR PORT LOCAL_PORT N MS  the same over a connected socket (send)
 //   proc_peer serve ADDR PORT                 accept one connection, reply, linger 300 ms, exit
-//   proc_peer churn ADDR PORT MS WORKERS      WORKERS processes make connection after connection
-//                                             (connect, send, read to EOF, close) for MS ms
+//   proc_peer servemany ADDR PORT N LINGER_MS accept N connections, reply and close each at once
+//                                             (FIN and RST in turn), keep listening LINGER_MS
+//   proc_peer churn ADDR PORT MS WORKERS [RATE]
+//                                             WORKERS processes make connection after connection
+//                                             (connect, send, read to EOF, close) for MS ms; with
+//                                             RATE, at most RATE connections/s in all
 //   proc_peer launch                          reads "spawn ARGS..." (answers the pid) and
 //                                             "wait PID" (answers the exit status) on stdin, so
 //                                             that tests start processes with a small parent
@@ -105,12 +109,22 @@ long now_ms() {
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int churn(const sockaddr_storage& peer, socklen_t len, int ms, int workers) {
+int churn(const sockaddr_storage& peer, socklen_t len, int ms, int workers, int rate) {
   long end = now_ms() + ms;
   for (int w = 0; w < workers; ++w) {
     if (fork() != 0) continue;
     char buf[64];
+    // Paced: each worker starts its connections on a fixed schedule (rate / workers per second).
+    long period_ns = rate > 0 ? 1000000000L * workers / rate : 0;
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
     while (now_ms() < end) {
+      if (period_ns > 0) {
+        next.tv_nsec += period_ns;
+        next.tv_sec += next.tv_nsec / 1000000000L;
+        next.tv_nsec %= 1000000000L;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+      }
       int fd = socket(peer.ss_family, SOCK_STREAM, 0);
       if (fd < 0) _exit(1);
       if (connect(fd, reinterpret_cast<const sockaddr*>(&peer), len) == 0 && write(fd, "ping", 4) == 4) {
@@ -129,7 +143,7 @@ int churn(const sockaddr_storage& peer, socklen_t len, int ms, int workers) {
 int main(int argc, char** argv) {
   if (argc == 2 && std::strcmp(argv[1], "launch") == 0) return launch(argv[0]);
   if (argc < 4) {
-    std::fprintf(stderr, "usage: proc_peer tcp|udp|udpc|serve ADDR PORT [LOCAL_PORT [N MS]]\n");
+    std::fprintf(stderr, "usage: proc_peer tcp|udp|udpc|serve|servemany|churn ADDR PORT [ARGS...]\n");
     return 2;
   }
   const char* mode = argv[1];
@@ -162,7 +176,30 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (std::strcmp(mode, "churn") == 0 && argc >= 6) return churn(peer, len, std::atoi(argv[4]), std::atoi(argv[5]));
+  if (std::strcmp(mode, "churn") == 0 && argc >= 6) return churn(peer, len, std::atoi(argv[4]), std::atoi(argv[5]), argc > 6 ? std::atoi(argv[6]) : 0);
+  if (std::strcmp(mode, "servemany") == 0 && argc >= 6) {
+    // N connections, each answered and closed at once: even ones with a FIN (the server's
+    // socket waits in TIME_WAIT, without an inode), odd ones with a RST (SO_LINGER 0: the
+    // socket is gone). The listener stays open for LINGER_MS after the last.
+    int n = std::atoi(argv[4]);
+    int fd = socket(peer.ss_family, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&peer), len) != 0 || listen(fd, 64) != 0) return fail("listen");
+    for (int i = 0; i < n; ++i) {
+      int c = accept(fd, nullptr, nullptr);
+      if (c < 0) return fail("accept");
+      (void)read(c, buf, sizeof buf);
+      if (write(c, "pong", 4) != 4) return fail("write");
+      if (i % 2 == 1) {
+        linger l{1, 0};
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
+      close(c);
+    }
+    sleep_ms(std::atoi(argv[5]));
+    return 0;
+  }
   if (std::strcmp(mode, "serve") == 0) {
     int fd = socket(peer.ss_family, SOCK_STREAM, 0);
     int one = 1;
