@@ -13,7 +13,9 @@
 // A Packet holds its layers inline (no allocation unless copy is asked for). A layer that fails
 // ends the stack: error() says which layer, at which offset, and why.
 // Crafting: serialize_layers() (layers/serialize.hpp), or edit a Packet's layers and call
-// Packet::serialize(). Unchanged, serialize() reproduces the decoded bytes exactly.
+// Packet::serialize(). Unchanged, serialize() reproduces the decoded bytes exactly. To insert or
+// remove whole layers (a VLAN tag, MPLS, an IPv6 extension header) or swap the payload, copy the
+// layers into a LayerList (layers/layer_list.hpp), which relinks the protocol fields.
 //
 // Protocols: Ethernet/802.3 + LLC/SNAP, 802.1Q/ad, ARP/RARP, Linux SLL/SLL2, NULL/LOOP, IPv4,
 // IPv6 + extension headers, AH/ESP, ICMPv4/v6, TCP, UDP, DNS (UDP 53/5353/5355), MPLS, PPPoE
@@ -32,6 +34,8 @@
 //   - checksums are not verified on decode except Ipv4/Gre/Sctp::checksum_ok(); the IPv6
 //     pseudo-header uses the IPv6 header's destination even when a routing header names another.
 //   - fix_lengths does not pad Ethernet frames to 60 bytes.
+//   - LayerList: a removed layer's trailer goes with it; custom layers are not relinked (their
+//     number is not known); a removed IPv4 header is not turned into IPv6 (no translation).
 //   - FastParser keeps one object per layer type: a repeated type (QinQ, tunnels) leaves only
 //     the innermost readable. CustomLayer in a FastParser handles every custom type in one object.
 //   - DNS: the tshark diff checks id, flags, counts, question and record names; record data

@@ -14,6 +14,28 @@ bool Mpls::push(const MplsEntry& e) noexcept {
   return true;
 }
 
+namespace {
+// RFC 3032 2.1: the bottom-of-stack bit is set on the last entry and on no other.
+void mark_bottom(std::array<std::uint32_t, Mpls::kMaxEntries>& words, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) words[i] = i + 1 == count ? (words[i] | 0x100u) : (words[i] & ~0x100u);
+}
+}  // namespace
+
+bool Mpls::insert(std::size_t at, const MplsEntry& e) noexcept {
+  if (count == kMaxEntries || at > count) return false;
+  for (std::size_t i = count; i > at; --i) words[i] = words[i - 1];
+  words[at] = e.word();
+  mark_bottom(words, ++count);
+  return true;
+}
+
+bool Mpls::erase(std::size_t at) noexcept {
+  if (at >= count || count == 1) return false;
+  for (std::size_t i = at; i + 1 < count; ++i) words[i] = words[i + 1];
+  mark_bottom(words, --count);
+  return true;
+}
+
 DecodeStatus Mpls::decode(std::span<const std::byte> data, const DecodeContext&) noexcept {
   count = 0;
   std::size_t at = 0;

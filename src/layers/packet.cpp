@@ -1,6 +1,7 @@
 #include <cstring>
 // The layer stack of a decoded packet: eager and lazy decoding, shortcuts, re-serialization.
 #include "pcapxx/decode.hpp"
+#include "pcapxx/layers/layer_list.hpp"
 
 namespace pcapxx::layers {
 
@@ -251,14 +252,6 @@ std::optional<FlowKey> Packet::flow() const noexcept {
 
 void Packet::serialize(SerializeBuffer& buf, const SerializeOptions& options) const {
   const auto all = layers();
-  SerializeContext ctxs[kMaxLayers + 1]{};
-  SerializeContext running{};
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    ctxs[i] = running;
-    if (const auto* v4 = all[i].as<Ipv4>()) detail::note_network(running, *v4);
-    if (const auto* v6 = all[i].as<Ipv6>()) detail::note_network(running, *v6);
-  }
-  buf.clear();
   // Bytes after the last decoded layer: the part that failed, or what a layer left undecoded.
   std::span<const std::byte> rest;
   if (has_error_) {
@@ -268,15 +261,7 @@ void Packet::serialize(SerializeBuffer& buf, const SerializeOptions& options) co
   } else {
     rest = data_;
   }
-  if (!rest.empty()) std::memcpy(buf.prepend(rest.size()).data(), rest.data(), rest.size());
-  for (std::size_t i = all.size(); i-- > 0;) {
-    std::visit(
-        [&](const auto& l) {
-          if constexpr (!std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) l.serialize(buf, options, ctxs[i]);
-        },
-        all[i].value);
-    if (!all[i].trailer.empty()) std::memcpy(buf.append(all[i].trailer.size()).data(), all[i].trailer.data(), all[i].trailer.size());
-  }
+  detail::serialize_stack(all, rest, buf, options);
 }
 
 }  // namespace pcapxx::layers

@@ -40,6 +40,12 @@ struct Mpls : LayerBase {
   [[nodiscard]] MplsEntry entry(std::size_t i) const noexcept { return MplsEntry::of(words[i]); }
   /// Appends an entry for crafting; false when the stack is full. Set bottom on the last one.
   bool push(const MplsEntry& e) noexcept;
+  /// Inserts an entry before index `at` (0: a new outermost label) and keeps the S bit on the
+  /// last entry only; false when the stack is full or `at` is past the end.
+  bool insert(std::size_t at, const MplsEntry& e) noexcept;
+  /// Removes entry `at` (0: pops the outermost label) and keeps the S bit on the last entry
+  /// only; false when `at` is not an entry or it is the only one (remove the layer instead).
+  bool erase(std::size_t at) noexcept;
 
   /// Decodes the header at the start of data (see layer.hpp).
   DecodeStatus decode(std::span<const std::byte> data, const DecodeContext& ctx) noexcept;
