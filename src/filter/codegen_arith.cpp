@@ -1,0 +1,240 @@
+// Code generation, arithmetic and relations (len, proto[expr], comparisons).
+// The generator's class and the facts it shares: codegen_generator.hpp.
+#include "filter/codegen_generator.hpp"
+
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace pcapxx::filter::codegen_detail {
+
+bool Gen::alloc_scratch(std::uint32_t& slot, std::uint32_t col) {
+  if (scratch_ >= cell_floor()) {
+    error(Errc::invalid_argument, col, "too many registers needed to evaluate expression");
+    return false;
+  }
+  slot = scratch_++;
+  return true;
+}
+
+void Gen::to_a(Value& v) {
+  if (v.is_const) {
+    v.code = {stmt(kLd | kImm, v.k)};
+    v.is_const = false;
+  }
+}
+
+std::optional<std::uint32_t> Gen::fold(ArithOp op, std::uint32_t a, std::uint32_t b) {
+  switch (op) {
+    case ArithOp::add: return a + b;
+    case ArithOp::sub: return a - b;
+    case ArithOp::mul: return a * b;
+    case ArithOp::div: return b == 0 ? std::nullopt : std::optional<std::uint32_t>(a / b);
+    case ArithOp::mod: return b == 0 ? std::nullopt : std::optional<std::uint32_t>(a % b);
+    case ArithOp::band: return a & b;
+    case ArithOp::bor: return a | b;
+    case ArithOp::bxor: return a ^ b;
+    case ArithOp::shl: return b < 32 ? a << b : 0;
+    case ArithOp::shr: return b < 32 ? a >> b : 0;
+  }
+  return std::nullopt;
+}
+
+std::uint16_t Gen::alu_of(ArithOp op) {
+  switch (op) {
+    case ArithOp::add: return kAdd;
+    case ArithOp::sub: return kSub;
+    case ArithOp::mul: return kMul;
+    case ArithOp::div: return kDiv;
+    case ArithOp::mod: return kMod;
+    case ArithOp::band: return kAnd;
+    case ArithOp::bor: return kOr;
+    case ArithOp::bxor: return kXor;
+    case ArithOp::shl: return kLsh;
+    case ArithOp::shr: return kRsh;
+  }
+  return kAdd;
+}
+
+std::optional<Gen::Value> Gen::arith(const Arith& a) {
+  switch (a.type) {
+    case Arith::Type::number: return Value{{}, {}, true, a.value};
+    case Arith::Type::len: return Value{{}, {stmt(kLd | kW | kLen, 0)}, false, 0};
+    case Arith::Type::neg: {
+      auto v = arith(*a.left);
+      if (!v) return std::nullopt;
+      if (v->is_const) return Value{std::move(v->guards), {}, true, 0u - v->k};
+      v->code.push_back(stmt(kAlu | kNeg, 0));
+      return v;
+    }
+    case Arith::Type::binary: {
+      auto l = arith(*a.left);
+      if (!l) return std::nullopt;
+      auto r = arith(*a.right);
+      if (!r) return std::nullopt;
+      if (r->is_const) {
+        if ((a.op == ArithOp::div || a.op == ArithOp::mod) && r->k == 0) {
+          error(Errc::invalid_argument, a.column, a.op == ArithOp::div ? "division by zero" : "modulus by zero");
+          return std::nullopt;
+        }
+        if ((a.op == ArithOp::shl || a.op == ArithOp::shr) && r->k > 31) {
+          error(Errc::invalid_argument, a.column, "shift by more than 31 bits");
+          return std::nullopt;
+        }
+      }
+      Value out;
+      out.guards = std::move(l->guards);
+      for (auto& g : r->guards) out.guards.push_back(g);
+      if (l->is_const && r->is_const) {
+        out.is_const = true;
+        out.k = *fold(a.op, l->k, r->k);
+        return out;
+      }
+      if (r->is_const) {
+        out.code = std::move(l->code);
+        out.code.push_back(stmt(kAlu | alu_of(a.op) | kK, r->k));
+        return out;
+      }
+      to_a(*l);
+      std::uint32_t slot;
+      if (!alloc_scratch(slot, a.column)) return std::nullopt;
+      out.code = std::move(r->code);
+      out.code.push_back(stmt(kSt, slot));
+      for (auto& i : l->code) out.code.push_back(i);
+      out.code.push_back(stmt(kLdx | kMem, slot));
+      out.code.push_back(stmt(kAlu | alu_of(a.op) | kX, 0));
+      return out;
+    }
+    case Arith::Type::load: return load(a);
+  }
+  return std::nullopt;
+}
+
+std::optional<Gen::Value> Gen::load(const Arith& a) {
+  auto index = arith(*a.left);
+  if (!index) return std::nullopt;
+  const std::uint16_t size = a.size == 1 ? kB : a.size == 2 ? kH : kW;
+  Value out;
+  auto indexed = [&](std::uint32_t base) {  // code: index in A -> load [x + base]
+    if (index->is_const) {
+      out.code = {stmt(kLd | size | kAbs, base + index->k)};
+    } else {
+      out.code = std::move(index->code);
+      if (is_var(base)) {  // X = the cell's offset plus the index (test() fixes the load)
+        if (is_payload_var(base)) need_payload_ = true;
+        out.code.push_back(stmt(kLdx | kMem, var_cell(base)));
+        out.code.push_back(stmt(kAlu | kAdd | kX, 0));
+      }
+      out.code.push_back(stmt(kMisc | kTax, 0));
+      out.code.push_back(stmt(kLd | size | kInd, base));
+    }
+  };
+  switch (a.proto) {
+    case Proto::link:
+      out.guards = std::move(index->guards);
+      if (geneve_inner_) {  // relative to the inner frame, which may not be Ethernet (libpcap loads it anyway)
+        indexed(off_linkhdr_);
+        return out;
+      }
+      if (radiotap_) {  // relative to the 802.11 header, after the radiotap header
+        if (index->is_const) {
+          out.code = hdr(size, index->k);
+        } else {
+          need_radiotap_ = true;
+          out.code = std::move(index->code);
+          out.code.insert(out.code.end(), {stmt(kLdx | kMem, kCellRadiotap), stmt(kAlu | kAdd | kX, 0),
+                                           stmt(kMisc | kTax, 0), stmt(kLd | size | kInd, 0)});
+        }
+        return out;
+      }
+      indexed(0);
+      return out;
+    case Proto::ip:
+    case Proto::ip6:
+    case Proto::arp:
+    case Proto::rarp: {
+      out.guards = std::move(index->guards);
+      std::uint16_t type = a.proto == Proto::ip ? kEtherIp : a.proto == Proto::ip6 ? kEtherIp6
+                           : a.proto == Proto::arp ? kEtherArp : kEtherRarp;
+      out.guards.push_back(linktype(type, a.column));
+      indexed(nl_);
+      return out;
+    }
+    case Proto::icmp6: {
+      out.guards = std::move(index->guards);
+      out.guards.push_back(ip6_proto_direct(kIpProtoIcmp6, a.column));
+      indexed(nl_ + 40);
+      return out;
+    }
+    case Proto::tcp: case Proto::udp: case Proto::sctp: case Proto::icmp: case Proto::igmp: case Proto::igrp:
+    case Proto::pim: case Proto::vrrp: case Proto::carp: {
+      // libpcap's order: IPv4, the index's own guards, the protocol, first fragment.
+      out.guards.push_back(linktype(kEtherIp, a.column));
+      for (auto& g : index->guards) out.guards.push_back(g);
+      out.guards.push_back(proto_abbrev(a.proto, a.column));
+      out.guards.push_back(ipfrag());
+      if (index->is_const) {
+        out.code = {stmt(kLdx | kB | kMsh, nl_), stmt(kLd | size | kInd, nl_ + index->k)};
+      } else {
+        std::uint32_t slot;
+        if (!alloc_scratch(slot, a.column)) return std::nullopt;
+        out.code = std::move(index->code);
+        out.code.push_back(stmt(kSt, slot));
+        out.code.push_back(stmt(kLdx | kB | kMsh, nl_));
+        out.code.push_back(stmt(kLd | kMem, slot));
+        out.code.push_back(stmt(kAlu | kAdd | kX, 0));
+        out.code.push_back(stmt(kMisc | kTax, 0));
+        out.code.push_back(stmt(kLd | size | kInd, nl_));
+      }
+      return out;
+    }
+    default:
+      error(Errc::unsupported, a.column, fmt::format("'{}[...]' is not supported yet", proto_name(a.proto)));
+      return std::nullopt;
+  }
+}
+
+Cond Gen::relation(const Expr& e) {
+  // Each scratch cell is written once per relation: a value stored for an outer operation
+  // stays intact while the code of its operands runs. Blocks never share cells.
+  scratch_ = 0;
+  auto l = arith(*e.lhs);
+  if (!l) return graph_.konst(false);
+  auto r = arith(*e.rhs);
+  if (!r) return graph_.konst(false);
+  std::uint16_t jop = kJeq;
+  bool invert = false;
+  switch (e.rel) {
+    case RelOp::eq: jop = kJeq; break;
+    case RelOp::ne: jop = kJeq; invert = true; break;
+    case RelOp::gt: jop = kJgt; break;
+    case RelOp::ge: jop = kJge; break;
+    case RelOp::lt: jop = kJge; invert = true; break;
+    case RelOp::le: jop = kJgt; invert = true; break;
+  }
+  Cond cmp;
+  if (l->is_const && r->is_const) {
+    bool v = jop == kJeq ? l->k == r->k : jop == kJgt ? l->k > r->k : l->k >= r->k;
+    cmp = graph_.konst(v != invert);
+  } else if (r->is_const) {
+    cmp = test(std::move(l->code), kJmp | jop | kK, r->k);
+    if (invert) cmp = graph_.negate(cmp);
+  } else {
+    to_a(*l);
+    std::uint32_t slot;
+    if (!alloc_scratch(slot, e.column)) return graph_.konst(false);
+    std::vector<BpfInsn> code = std::move(r->code);
+    code.push_back(stmt(kSt, slot));
+    for (auto& i : l->code) code.push_back(i);
+    code.push_back(stmt(kLdx | kMem, slot));
+    cmp = test(std::move(code), kJmp | jop | kX, 0);
+    if (invert) cmp = graph_.negate(cmp);
+  }
+  std::optional<Cond> all;
+  for (auto& g : l->guards) all = all ? graph_.both(*all, g) : g;
+  for (auto& g : r->guards) all = all ? graph_.both(*all, g) : g;
+  return all ? graph_.both(*all, cmp) : cmp;
+}
+
+}  // namespace pcapxx::filter::codegen_detail
