@@ -118,6 +118,11 @@ class LinuxAttributor final : public ProcessAttributor {
       a.process = &slots_[s.slot].info;
     else if (a.quality != AttributionQuality::unknown)
       a.quality = AttributionQuality::unknown;  // its record expired
+    else if (e->state == Entry::State::pending && e->interim_slot < slots_.size() &&
+             slots_[e->interim_slot].generation == e->interim_generation) {
+      a.process = &slots_[e->interim_slot].info;
+      a.quality = AttributionQuality::inferred;
+    }
     return a;
   }
 
@@ -506,6 +511,12 @@ Result<void> LinuxAttributor::resolve() {
           continue;
         }
         if (e.tries == 0 && now - e.born < opt_.retry_window && trace_->connect_pending_toward(e.id)) {
+          if (auto sole = trace_->sole_connect_toward(e.id); sole && e.interim_slot == kNoSlot) {
+            if (std::uint32_t s = traced_slot(sole->pid, now); s != kNoSlot) {
+              e.interim_slot = s;
+              e.interim_generation = slots_[s].generation;
+            }
+          }
           waiting_.push_back(idx);
           continue;
         }

@@ -41,6 +41,10 @@ struct Entry {
   bool queued = false;
   std::uint8_t tries = 0;
   Side side[2];
+  // While it waits for its traced connect()'s 5-tuple, the sole process connecting towards
+  // one of its ends: shown as inferred until the trace settles it.
+  std::uint32_t interim_slot = kNoSlot;
+  std::uint32_t interim_generation = 0;
   Clock::time_point first_try{};
   Clock::time_point last_query{};
   Clock::time_point born{};  ///< the pass clock when it was noted
@@ -128,6 +132,7 @@ class FlowCache {
     e.id = id;
     e.stamp = ++stamp_ == 0 ? ++stamp_ : stamp_;
     e.side[0] = e.side[1] = Side{};
+    e.interim_slot = kNoSlot;
     t.tag[w] = tag;
     t.used[w] = tick_;
     e.queued = queued;  // a queued index stays in the queue (resolve() skips what is not pending)

@@ -46,8 +46,23 @@ TracedConnects::TracedConnects(ConnectTrace trace, Clock::duration comm_retentio
     : trace_(std::move(trace)), comm_retention_(comm_retention), recent_(kRecentWays * kRecentSets) {}
 
 void TracedConnects::forget_connecting(std::uint64_t sk, const Connecting& c) {
-  if (std::uint32_t* n = connecting_to_.find(c.toward); n != nullptr && --*n == 0) connecting_to_.erase(c.toward);
+  drop_toward(c);
   connecting_.erase(sk);
+}
+
+void TracedConnects::add_toward(const Connecting& c) {
+  Toward& t = connecting_to_[c.toward];
+  ++t.count;
+  t.pid_xor ^= c.pid;
+  t.tid_xor ^= c.tid;
+}
+
+void TracedConnects::drop_toward(const Connecting& c) {
+  Toward* t = connecting_to_.find(c.toward);
+  if (t == nullptr) return;
+  t->pid_xor ^= c.pid;
+  t->tid_xor ^= c.tid;
+  if (--t->count == 0) connecting_to_.erase(c.toward);
 }
 
 void TracedConnects::record(const StateChange& c, std::int32_t pid, std::int32_t tid, Clock::time_point now,
@@ -101,7 +116,7 @@ TracedConnects::ReadCounts TracedConnects::read(Clock::time_point now) {
         layers::FlowKey k = traced_key(ev.change);
         std::uint64_t toward = endpoint_hash(k.ip_version, k.dst, k.dst_port);
         connecting_[ev.change.sk] = Connecting{ev.pid, ev.tid, now, toward};
-        ++connecting_to_[toward];
+        add_toward(connecting_[ev.change.sk]);
         break;
       }
       case TraceEvent::Kind::resolved:
@@ -124,7 +139,7 @@ void TracedConnects::prune(Clock::time_point now) {
   last_prune_ = now;
   connecting_.erase_if([&](std::uint64_t, const Connecting& c) {
     if (now - c.at <= kConnectingRetention) return false;
-    if (std::uint32_t* n = connecting_to_.find(c.toward); n != nullptr && --*n == 0) connecting_to_.erase(c.toward);
+    drop_toward(c);
     return true;
   });
   early_.erase_if([&](std::uint64_t, const Early& e) { return now - e.at > kEarlyRetention; });
@@ -144,6 +159,18 @@ bool TracedConnects::connect_pending_toward(const FlowId& id) const {
   for (int end = 0; end < 2; ++end)
     if (connecting_to_.contains(endpoint_hash(id.ip_version(), id.addr(end), id.port(end)))) return true;
   return false;
+}
+
+std::optional<TracedConnects::Sole> TracedConnects::sole_connect_toward(const FlowId& id) const {
+  if (connecting_to_.empty()) return std::nullopt;
+  std::optional<Sole> sole;
+  for (int end = 0; end < 2; ++end) {
+    const Toward* t = connecting_to_.find(endpoint_hash(id.ip_version(), id.addr(end), id.port(end)));
+    if (t == nullptr) continue;
+    if (t->count != 1 || sole) return std::nullopt;
+    sole = Sole{t->pid_xor, t->tid_xor, 1 - end};
+  }
+  return sole;
 }
 
 const char* TracedConnects::comm_of(std::int32_t pid) const {

@@ -50,6 +50,14 @@ class TracedConnects {
   [[nodiscard]] const Traced* find(const FlowId& id, Clock::time_point now) const;
   /// Whether a local connect() towards one of the flow's ends has not left SYN_SENT yet.
   [[nodiscard]] bool connect_pending_toward(const FlowId& id) const;
+  /// When exactly one local connect() still in SYN_SENT reaches one of the flow's ends: its
+  /// caller (and which end of the flow is the connecting one); otherwise null. Several
+  /// connects towards one server cannot be told apart before their 5-tuples are known.
+  struct Sole {
+    std::int32_t pid = 0, tid = 0;
+    int local = 0;
+  };
+  [[nodiscard]] std::optional<Sole> sole_connect_toward(const FlowId& id) const;
   /// The command name of a process's latest exec, or null.
   [[nodiscard]] const char* comm_of(std::int32_t pid) const;
 
@@ -74,7 +82,15 @@ class TracedConnects {
   // connects to; the sample where it leaves SYN_SENT gives its 5-tuple.
   // Flat tables: a connection costs no allocation once they have grown to the churn's size.
   FlatMap<std::uint64_t, Connecting> connecting_;
-  FlatMap<std::uint64_t, std::uint32_t> connecting_to_;  // endpoint hash -> sockets
+  // Endpoint hash -> how many sockets connect to it, and the XOR of their callers' pid and tid
+  // (which is the caller itself when there is one).
+  struct Toward {
+    std::uint32_t count = 0;
+    std::int32_t pid_xor = 0, tid_xor = 0;
+  };
+  FlatMap<std::uint64_t, Toward> connecting_to_;
+  void add_toward(const Connecting& c);
+  void drop_toward(const Connecting& c);
   // A SYN_SENT exit read before the connect() sample that entered it (rings are per CPU).
   struct Early {
     StateChange change;
