@@ -40,12 +40,21 @@ std::string describe_difference(const std::vector<std::uint32_t>& ours, const st
   return out;
 }
 
+// Every corpus filter in the first CI pass; every fourth under the sanitizers (each one costs
+// a tcpdump run per link type, which the sanitizers do not check).
+#ifdef PCAPXX_SANITIZED
+constexpr std::size_t kFilterStride = 4;
+#else
+constexpr std::size_t kFilterStride = 1;
+#endif
+
 TEST(InterpreterVsTcpdump, LibpcapProgramsKeepTheSamePacketsAsTcpdump) {
   const auto& merged = test::merged_captures();
   ASSERT_GE(merged.size(), 8u) << "expected pcap files of many link types in " << PCAPXX_SHARED_CAPTURES;
   std::size_t combos = 0, packets_checked = 0, kept_total = 0;
   const auto out_file = test::scratch_dir() / "tcpdump-out.pcap";
-  for (std::string_view expr : test::kFilterCorpus) {
+  for (std::size_t fi = 0; fi < std::size(test::kFilterCorpus); fi += kFilterStride) {
+    std::string_view expr = test::kFilterCorpus[fi];
     int ran_on = 0;
     for (const auto& m : merged) {
       auto program = test::tcpdump_program_for_file(expr, m.path);

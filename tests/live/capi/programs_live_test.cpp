@@ -225,11 +225,10 @@ import sys
 from scapy.config import conf
 conf.use_pcap = True
 from scapy.all import AsyncSniffer, raw
-s = AsyncSniffer(iface=sys.argv[1], filter="ether proto 0x88b5", count=4, timeout=20)
+# "ready" once the capture is open and filtered (started_callback), however slow that is.
+s = AsyncSniffer(iface=sys.argv[1], filter="ether proto 0x88b5", count=4, timeout=60,
+                 started_callback=lambda: print("ready", file=sys.stderr, flush=True))
 s.start()
-import time
-time.sleep(1.5)
-print("ready", file=sys.stderr, flush=True)
 s.join()
 maps = open("/proc/self/maps").read()
 print("pcapxx" if "/lib/libpcap.so.0.8" in maps and "x86_64-linux-gnu/libpcap" not in maps else "debian")
