@@ -779,7 +779,10 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
     thread_jumps(entry);
     merge_tails(entry);
     // Reordering tests may open new threading; each round only reorders what it made shorter.
-    for (int round = 0; round < 8 && (hoist_held_tests(entry) | hoist_common_tests(entry)); ++round) {
+    for (int round = 0; round < 8; ++round) {
+      const bool held = hoist_held_tests(entry);
+      const bool common = hoist_common_tests(entry);  // runs whether or not the first moved anything
+      if (!held && !common) break;
       thread_jumps(entry);
       merge_tails(entry);
     }
