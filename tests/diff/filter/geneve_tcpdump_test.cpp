@@ -13,24 +13,18 @@
 #include <gtest/gtest.h>
 
 #include "diff/filter/filter_corpus.hpp"
+#include "diff/filter/byte_maker.hpp"
 #include "diff/filter/merged_captures.hpp"
 #include "pcapxx/filter.hpp"
 
 namespace pcapxx {
 namespace {
 
-using Bytes = std::vector<std::byte>;
+using test::Bytes;
 
-class PacketMaker {
+class PacketMaker : public test::ByteMaker {
  public:
-  explicit PacketMaker(std::uint32_t seed) : rng_(seed) {}
-
-  std::uint32_t pick(std::uint32_t n) { return static_cast<std::uint32_t>(rng_() % n); }
-  static void put(Bytes& b, std::initializer_list<unsigned> v) {
-    for (unsigned x : v) b.push_back(static_cast<std::byte>(x));
-  }
-  static void put16(Bytes& b, unsigned v) { put(b, {v >> 8 & 0xff, v & 0xff}); }
-  static void put32(Bytes& b, std::uint32_t v) { put(b, {v >> 24, v >> 16 & 0xff, v >> 8 & 0xff, v & 0xff}); }
+  using ByteMaker::ByteMaker;
 
   // A transport header after an IP header of protocol `proto`.
   void transport(Bytes& b, unsigned proto, int depth) {
@@ -161,9 +155,6 @@ class PacketMaker {
     if (pick(6) == 0) b.resize(pick(static_cast<std::uint32_t>(b.size())));
     return b;
   }
-
- private:
-  std::mt19937 rng_;
 };
 
 // Extra expressions beyond the corpus's Geneve and DECnet entries: among them the ones libpcap

@@ -9,23 +9,18 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "diff/filter/byte_maker.hpp"
 #include "diff/filter/merged_captures.hpp"
 #include "pcapxx/filter.hpp"
 
 namespace pcapxx {
 namespace {
 
-using Bytes = std::vector<std::byte>;
+using test::Bytes;
 
-class FrameMaker {
+class FrameMaker : public test::ByteMaker {
  public:
-  explicit FrameMaker(std::uint32_t seed) : rng_(seed) {}
-
-  std::uint32_t pick(std::uint32_t n) { return static_cast<std::uint32_t>(rng_() % n); }
-  void put(Bytes& b, std::initializer_list<unsigned> v) {
-    for (unsigned x : v) b.push_back(static_cast<std::byte>(x));
-  }
-  void put16(Bytes& b, unsigned v) { put(b, {v >> 8 & 0xff, v & 0xff}); }
+  using ByteMaker::ByteMaker;
 
   // An IPv4 or IPv6 packet with a TCP/UDP header (or an ICMPv6 / fragment header).
   void ip_packet(Bytes& b, bool v6) {
@@ -152,9 +147,6 @@ class FrameMaker {
     }
     return out;
   }
-
- private:
-  std::mt19937 rng_;
 };
 
 constexpr std::string_view kWlanFilters[] = {

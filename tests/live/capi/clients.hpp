@@ -130,4 +130,16 @@ class Background {
   int status_ = -1;
 };
 
+/// How many packets a `tcpdump -x` listing shows (the lines that are not hex dump lines).
+inline std::size_t packets_in(const std::string& listing) {
+  std::size_t n = 0;
+  for (const auto& l : lines(listing)) n += !l.starts_with("\t");
+  return n;
+}
+
+/// What Debian's tcpdump (on Debian's libpcap) reads from a capture file, without time stamps.
+inline RunResult read_back(const std::string& file) {
+  return run_on(false, {"tcpdump", "-r", file, "-nn", "-t", "-e", "-x"});
+}
+
 }  // namespace pcapxx::test

@@ -23,15 +23,8 @@ using test::ScratchDir;
 using test::show;
 using test::VethPair;
 
-std::size_t packets_in(const std::string& listing) {
-  std::size_t n = 0;
-  for (const auto& l : test::lines(listing)) n += !l.starts_with("\t");
-  return n;
-}
-
-RunResult read_back(const std::string& file) {
-  return test::run_on(false, {"tcpdump", "-r", file, "-nn", "-t", "-e", "-x"});
-}
+using test::packets_in;
+using test::read_back;
 
 // An Ethernet frame with optional tags carrying IPv4/UDP to `port`, 8 payload bytes with seq.
 Bytes udp_frame(std::uint16_t port, std::uint32_t seq, std::vector<std::pair<std::uint16_t, std::uint16_t>> tags = {}) {

@@ -26,17 +26,8 @@ using test::ScratchDir;
 using test::show;
 using test::VethPair;
 
-// How many packets a `tcpdump -x` listing shows (the lines that are not hex dump lines).
-std::size_t packets_in(const std::string& listing) {
-  std::size_t n = 0;
-  for (const auto& l : test::lines(listing)) n += !l.starts_with("\t");
-  return n;
-}
-
-// What Debian's tcpdump (on Debian's libpcap) reads from a capture file, without time stamps.
-RunResult read_back(const std::string& file) {
-  return test::run_on(false, {"tcpdump", "-r", file, "-nn", "-t", "-e", "-x"});
-}
+using test::packets_in;
+using test::read_back;
 
 void send_frames(const test::Netns& ns, const std::string& ifname, const test::MacAddress& dst,
                  const test::MacAddress& src, std::uint16_t ethertype, std::uint32_t first,

@@ -18,6 +18,18 @@ std::uint64_t netns_inode(const std::string& path) {
   return ::stat(path.c_str(), &sb) == 0 ? sb.st_ino : 0;
 }
 
+// On a connected TCP socket: sends "ping" and reads until the server closes; returns the local port.
+std::uint16_t ping_until_closed(int fd) {
+  sockaddr_in me{};
+  socklen_t ml = sizeof me;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &ml);
+  (void)!::write(fd, "ping", 4);
+  char buf[16];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+  return ntohs(me.sin_port);
+}
+
 std::string describe(const std::vector<Seen>& flows) {
   std::string out;
   for (const Seen& s : flows)
@@ -106,14 +118,7 @@ TEST(ProcessAttribution, ConnectionsAcceptedByALocalServerAreInferredFromItsList
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       listening = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
       if (listening) {
-        sockaddr_in me{};
-        socklen_t ml = sizeof me;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &ml);
-        client_ports.push_back(ntohs(me.sin_port));
-        (void)!::write(fd, "ping", 4);
-        char buf[16];
-        while (::read(fd, buf, sizeof buf) > 0) {
-        }
+        client_ports.push_back(ping_until_closed(fd));
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
@@ -125,14 +130,7 @@ TEST(ProcessAttribution, ConnectionsAcceptedByALocalServerAreInferredFromItsList
     for (int i = 1; i < kConnections; ++i) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len), 0) << std::strerror(errno);
-      sockaddr_in me{};
-      socklen_t ml = sizeof me;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &ml);
-      client_ports.push_back(ntohs(me.sin_port));
-      (void)!::write(fd, "ping", 4);
-      char buf[16];
-      while (::read(fd, buf, sizeof buf) > 0) {
-      }
+      client_ports.push_back(ping_until_closed(fd));
       ::close(fd);
     }
   }
