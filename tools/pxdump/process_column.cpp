@@ -36,20 +36,21 @@ void ProcessColumn::prepare(std::span<const pcapxx::PacketView> packets,
     return;
   }
   keys_.assign(packets.size(), std::nullopt);
+  refs_.resize(packets.size());
   pcapxx::FlowPacket fp;
   for (std::size_t i = 0; i < packets.size(); ++i) {
     const auto& p = packets[i];
     if (p.header.interface >= ifs.size()) continue;
     if (classifier_.classify(p, ifs[p.header.interface].link_type, fp) && fp.has_ports) {
       keys_[i] = fp.key;
-      attributor_->note(fp.key);
+      refs_[i] = attributor_->note(fp.key);
     }
   }
   if (auto ok = attributor_->resolve(); !ok) fmt::print(stderr, "pxdump: {}\n", ok.error().what());
   arena_.clear();
   for (std::size_t i = 0; i < packets.size(); ++i) {
     if (!keys_[i]) continue;
-    pcapxx::Attribution a = attributor_->lookup(*keys_[i]);
+    pcapxx::Attribution a = attributor_->lookup(*keys_[i], refs_[i]);
     if (a.process == nullptr) continue;
     Row& r = rows_[i];
     r.has = true;

@@ -58,6 +58,7 @@ class ProcessColumn {
   std::unique_ptr<pcapxx::ProcessAttributor> attributor_;
   pcapxx::FlowClassifier classifier_;
   std::vector<std::optional<pcapxx::layers::FlowKey>> keys_;
+  std::vector<pcapxx::FlowRef> refs_;  // where note() left each packet's flow, for lookup()
   std::vector<Row> rows_;
   std::vector<std::byte> arena_;
   std::string text_;
