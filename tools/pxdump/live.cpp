@@ -149,7 +149,8 @@ int run_live(const Options& opt, const std::string& expression) {
         return 1;
       }
     }
-    for (const auto& w : (*cap)->warnings()) fmt::print(stderr, "pxdump: WARNING: {}: {}\n", dev.name, w);
+    // The capture's warnings name their device themselves.
+    for (const auto& w : (*cap)->warnings()) fmt::print(stderr, "pxdump: WARNING: {}\n", w);
     captures.push_back(std::move(*cap));
   }
 

@@ -131,6 +131,37 @@ TEST(PxdumpLive, FilterAndSnaplenSelectAndCut) {
   std::filesystem::remove(file);
 }
 
+// `-i any` with a filter: the program compiled for LINUX_SLL is translated for the cooked
+// socket (whose kernel filter sees no cooked header), so exactly the wanted frames arrive, each
+// behind its 16-byte cooked header; the any device's promiscuous warning names it once.
+TEST(PxdumpLive, AnyWithAFilterKeepsExactlyTheWantedFrames) {
+  VethPair link;
+  std::string file = temp_file(".pcap");
+  Pxdump px(link.capture_ns(), {"-i", "any", "-c", "3", "-w", file, "ether", "proto", fmt::format("{:#x}", kWanted)});
+  ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
+  FrameSender tx(link.peer_ns(), link.peer_if());
+  std::vector<Bytes> wanted;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    Bytes f = make_frame(VethPair::capture_mac(), VethPair::peer_mac(), i % 2 ? kWanted : kOther, 120, i);
+    if (i % 2) wanted.push_back(f);
+    tx.send(f);
+  }
+  ASSERT_EQ(px.wait(), 0) << px.err();
+  EXPECT_NE(px.err().find("pxdump: WARNING: any: promiscuous mode is not supported on the any device\n"),
+            std::string::npos) << px.err();
+  EXPECT_EQ(px.err().find("any: any:"), std::string::npos) << px.err();
+  EXPECT_NE(px.err().find("link-type LINUX_SLL"), std::string::npos) << px.err();
+  auto got = read_packets(file);
+  ASSERT_EQ(got.size(), 3u) << px.err();
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(got[i].data.size(), wanted[i].size() - 14 + 16) << "frame " << i << ": " << hex(got[i].data);
+    EXPECT_TRUE(std::equal(wanted[i].begin() + 14, wanted[i].end(), got[i].data.begin() + 16))
+        << "frame " << i << ": " << hex(got[i].data);
+    EXPECT_EQ(std::to_integer<unsigned>(got[i].data[14]) << 8 | std::to_integer<unsigned>(got[i].data[15]), kWanted);
+  }
+  std::filesystem::remove(file);
+}
+
 TEST(PxdumpLive, DirectionInAndOut) {
   VethPair link;
   for (std::string dir : {"in", "out"}) {
