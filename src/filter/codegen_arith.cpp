@@ -111,6 +111,22 @@ std::optional<Gen::Value> Gen::arith(const Arith& a) {
   return std::nullopt;
 }
 
+bool Gen::offset_fits(std::uint32_t base, std::uint32_t k) const {
+  if (!wlan_ && geneve_cells_ == 0) return true;  // test() rewrites nothing
+  const std::uint32_t sum = base + k;
+  if (!is_var(base)) return !is_var(sum);
+  return sum >= base && is_var(sum) && (sum - kVarBase) >> 24 == (base - kVarBase) >> 24;
+}
+
+// A load at base + k for a constant index k; libpcap's program loads at the same offset.
+std::vector<BpfInsn> Gen::index_load(std::uint16_t size, std::uint32_t base, std::uint32_t k) {
+  if (offset_fits(base, k)) return {stmt(kLd | size | kAbs, base + k)};
+  if (!is_var(base)) return {stmt(kLdx | kImm, base + k), stmt(kLd | size | kInd, 0)};
+  if (is_payload_var(base)) need_payload_ = true;
+  return {stmt(kLd | kMem, var_cell(base)), stmt(kAlu | kAdd | kK, var_off(base) + k), stmt(kMisc | kTax, 0),
+          stmt(kLd | size | kInd, 0)};
+}
+
 std::optional<Gen::Value> Gen::load(const Arith& a) {
   auto index = arith(*a.left);
   if (!index) return std::nullopt;
@@ -118,7 +134,7 @@ std::optional<Gen::Value> Gen::load(const Arith& a) {
   Value out;
   auto indexed = [&](std::uint32_t base) {  // code: index in A -> load [x + base]
     if (index->is_const) {
-      out.code = {stmt(kLd | size | kAbs, base + index->k)};
+      out.code = index_load(size, base, index->k);
     } else {
       out.code = std::move(index->code);
       if (is_var(base)) {  // X = the cell's offset plus the index (test() fixes the load)
@@ -175,7 +191,13 @@ std::optional<Gen::Value> Gen::load(const Arith& a) {
       out.guards.push_back(proto_abbrev(a.proto, a.column));
       out.guards.push_back(ipfrag());
       if (index->is_const) {
-        out.code = {stmt(kLdx | kB | kMsh, nl_), stmt(kLd | size | kInd, nl_ + index->k)};
+        if (offset_fits(nl_, index->k)) {
+          out.code = {stmt(kLdx | kB | kMsh, nl_), stmt(kLd | size | kInd, nl_ + index->k)};
+        } else {  // X + the offset, added in A (see offset_fits)
+          const std::uint32_t off = (is_var(nl_) ? var_off(nl_) : nl_) + index->k;
+          out.code = {stmt(kLdx | kB | kMsh, nl_), stmt(kMisc | kTxa, 0), stmt(kAlu | kAdd | kK, off),
+                      stmt(kMisc | kTax, 0), stmt(kLd | size | kInd, 0)};
+        }
       } else {
         std::uint32_t slot;
         if (!alloc_scratch(slot, a.column)) return std::nullopt;

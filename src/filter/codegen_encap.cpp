@@ -11,8 +11,11 @@ namespace pcapxx::filter::codegen_detail {
 
 // A load from the 802.11 header (after the radiotap header, if any).
 std::vector<BpfInsn> Gen::hdr(std::uint16_t size, std::uint32_t off) {
-  if (!radiotap_) return {stmt(kLd | size | kAbs, off)};
+  if (!radiotap_) return index_load(size, 0, off);
   need_radiotap_ = true;
+  if (is_var(off))  // a user's index in the variable range (see offset_fits): X = M[radiotap] + off
+    return {stmt(kLd | kMem, kCellRadiotap), stmt(kAlu | kAdd | kK, off), stmt(kMisc | kTax, 0),
+            stmt(kLd | size | kInd, 0)};
   return {stmt(kLdx | kMem, kCellRadiotap), stmt(kLd | size | kInd, off)};
 }
 

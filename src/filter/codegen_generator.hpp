@@ -64,6 +64,11 @@ class Gen {
   static constexpr std::uint32_t var_off(std::uint32_t k) {
     return is_payload_var(k) ? k - kVarBase : (k & 0xffffff) - kVarBias;
   }
+  // A user's constant index k added to `base` (32 bits, as libpcap adds them) may land in the
+  // variable range or leave base's cell: then index_load computes the offset in X instead, so
+  // that test() does not read the sum as a variable offset.
+  bool offset_fits(std::uint32_t base, std::uint32_t k) const;
+  std::vector<BpfInsn> index_load(std::uint16_t size, std::uint32_t base, std::uint32_t k);
 
   Cond by_dir(Dir dir, const auto& make) {  // make(bool src)
     switch (dir) {

@@ -214,6 +214,10 @@ constexpr std::string_view kExtraFilters[] = {
     "protochain 10.0.0.1",
     "ip proto ::1",
     "host 10.0.0.1 and (tcp or 10.0.0.138)",
+    // Constant indexes at and above the codegen's variable-offset range (kVarBase, 0x40000000).
+    "geneve and ether[0x40000000] = 0x45 or udp",
+    "geneve and ip[0x40000000] = 1 or udp",
+    "geneve and tcp[0x7ffffff0:2] = 0 or ip6",
 };
 
 TEST(GeneveAndDecnetVsLibpcap, GeneratedPacketsSameVerdictsAndSameRejections) {

@@ -178,6 +178,9 @@ constexpr std::string_view kWlanFilters[] = {
     "ip and not ip", "not llc and host 10.0.0.1", "dir 1 and dir 2", "subtype ack and type data",
     "wlan addr1 00:11:22:33:44:55 and not wlan addr1 00:11:22:33:44:55", "iso proto 0x83", "isis proto 0x12",
     "decnet host 10.15", "mpls", "vlan", "protochain 6", "inbound", "addr1 00:11:22:33:44:55",
+    // Constant indexes at and above the codegen's variable-offset range (kVarBase, 0x40000000).
+    "ether[0x40000000] = 0xaa", "ether[0x40000000] = 0xaa or udp", "ip[0x40000000] = 1 or udp",
+    "tcp[0x40000000] = 1 or arp", "link[0x7fffffff] = 0 or ip6",
 };
 
 TEST(WlanAndPppVsLibpcap, GeneratedFramesAndCapturesSameVerdicts) {
