@@ -8,6 +8,16 @@
 // Scratch memory M[0..15] is in the System V red zone below rsp (the code is a leaf), or in a
 // frame when the program calls out for SKF_AD_NLATTR(_NEST).
 //
+// Per packet the cost is mostly the packet's cache lines; the code keeps the rest small:
+//   - A program whose constant-offset loads need at least two checks is emitted twice: after
+//     one check of the captured length against the farthest constant offset it reads, a copy
+//     without those checks; shorter packets run the fully checked copy. In the fast copy an
+//     indirect load behind ldxb 4*([k]&0xf) (X <= 60) checks once for every indirect load up to
+//     the next change of X, and continues in the checked copy when that check fails.
+//   - A load whose value only jeq/jset #k read compares the packet bytes with k byte-swapped
+//     (cmp/test with a memory operand, or movzx for half-words), with no bswap or rol.
+//   - Indirect loads with a bounded X skip the negative-offset (SKF_*) test.
+//
 // Encodings: Intel SDM volume 2 (REX, ModRM/SIB, opcode tables). Jumps are sized by repeated
 // passes: the first pass makes every forward jump rel32, later passes shorten the ones whose
 // target the previous pass placed within rel8 reach, until two passes place every label at the
@@ -16,6 +26,7 @@
 
 #include <bit>
 #include <cstddef>
+#include <algorithm>
 #include <initializer_list>
 
 namespace pcapxx::detail {
@@ -76,6 +87,7 @@ class Generator {
         frame_ = true;
     }
     analyse();
+    analyse_flow();
   }
 
   // One pass over the program; `labels` carries addresses from the previous pass.
@@ -83,15 +95,23 @@ class Generator {
     labels_ = &labels;
     out_.clear();
     cold_.clear();
-    next_label_ = static_cast<int>(prog_.size()) + 1;
+    next_label_ = 2 * static_cast<int>(prog_.size()) + 2;
+    if (labels_->size() < static_cast<std::size_t>(next_label_)) labels_->resize(static_cast<std::size_t>(next_label_));
     for (Label& l : labels) l.cur = -1;
     out_.assign(kJitEntryOffset, 0xcc);
     prologue();
-    for (std::size_t pc = 0; pc < prog_.size(); ++pc) {
-      bind(static_cast<int>(pc));
-      pc_ = pc;
-      insn(pc);
+    // With one check of the captured length against the farthest constant offset the program
+    // reads, a copy of the program without those loads' checks runs; shorter packets run the
+    // fully checked copy.
+    if (fast_) {
+      if (fast_len_ != 0) {
+        alu_imm(7, kCaplen, static_cast<std::uint32_t>(fast_len_), true);  // cmp rsi, fast_len
+        jump(kCcB, slow_label());
+      }
+      body(0);
+      bind(slow_label());
     }
+    body(1);
     bind(fail_label());
     xor_rr(kRegA, kRegA);
     epilogue();
@@ -100,7 +120,21 @@ class Generator {
   }
 
  private:
-  int fail_label() const { return static_cast<int>(prog_.size()); }
+  void body(int copy) {
+    copy_ = copy;
+    for (std::size_t pc = 0; pc < prog_.size(); ++pc) {
+      bind(lab(pc));
+      pc_ = pc;
+      if (fused(pc)) bind(lab(++pc));  // not a jump target: nothing jumps there
+      else insn(pc);
+    }
+  }
+  // The label of instruction `pc` in the copy being emitted.
+  int lab(std::size_t pc) const { return copy_ * static_cast<int>(prog_.size()) + static_cast<int>(pc); }
+  int fail_label() const { return 2 * static_cast<int>(prog_.size()); }
+  int slow_label() const { return 2 * static_cast<int>(prog_.size()) + 1; }
+  // The captured bytes every path to `pc` has checked, in the copy being emitted.
+  std::uint64_t known_len(std::size_t pc) const { return copy_ == 0 ? std::max(checked_[pc], fast_len_) : checked_[pc]; }
   int new_label() {
     int id = next_label_++;
     if (labels_->size() <= static_cast<std::size_t>(id)) labels_->resize(static_cast<std::size_t>(id) + 1);
@@ -151,6 +185,17 @@ class Generator {
     b(static_cast<std::uint8_t>((index & 7) << 3 | (base & 7)));
   }
 
+  // op reg, [base + index + disp] (base is neither rbp nor r13, index not rsp).
+  void rmid(std::initializer_list<std::uint8_t> op, int reg, int base, int index, std::int32_t disp) {
+    rex(false, reg, index, base);
+    ops(op);
+    int mod = disp == 0 ? 0 : fits8(disp) ? 1 : 2;
+    b(static_cast<std::uint8_t>(mod << 6 | (reg & 7) << 3 | 4));
+    b(static_cast<std::uint8_t>((index & 7) << 3 | (base & 7)));
+    if (mod == 1) b(static_cast<std::uint8_t>(disp));
+    if (mod == 2) d32(static_cast<std::uint32_t>(disp));
+  }
+
   void mov_imm(int r, std::uint32_t k) {
     if (k == 0) return xor_rr(r, r);
     rex(false, 0, 0, r);
@@ -195,7 +240,7 @@ class Generator {
     d32(static_cast<std::uint32_t>(static_cast<std::int32_t>(rel)));
   }
   void goto_insn(std::size_t pc, std::size_t target) {
-    if (target != pc + 1) jump(-1, static_cast<int>(target));
+    if (target != pc + 1) jump(-1, lab(target));
   }
 
   std::int32_t mem_disp(std::uint32_t k) const {
@@ -248,13 +293,315 @@ class Generator {
     }
     zero_a_ = !a_written;
     if (backward_) std::fill(checked_.begin(), checked_.end(), 0);
+    // The fast copy pays off when it drops at least two checks on some path.
+    std::uint64_t farthest = 0;
+    int checks = 0;
+    for (std::size_t pc = 0; pc < prog_.size() && !backward_; ++pc) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
+      const bool const_load = (cls == kLd && mode == kAbs && in.k < kAdOff) || (cls == kLdx && mode == kMsh);
+      if (!const_load || static_cast<std::int32_t>(in.k) < 0 || checked_[pc] == kUnset) continue;
+      const std::uint64_t end = std::uint64_t{in.k} + (cls == kLdx ? 1 : bytes_of(insn_size(in.code)));
+      farthest = std::max(farthest, end);
+      if (end > checked_[pc]) ++checks;
+    }
+    fast_len_ = checks >= 2 && farthest <= 0x7fffffff ? farthest : 0;
+    fast_ = fast_len_ != 0;
+  }
+
+  // Liveness of A and X (read before written on some path), an upper bound of X, and the jump
+  // targets, for programs without backward jumps. A load followed by a comparison with a
+  // constant whose outcome is all that uses the loaded value compares the bytes as they are in
+  // the packet (no byte swap, no A); an indirect load whose X is bounded (X after ldxb
+  // 4*([k]&0xf) is at most 60) cannot reach the negative SKF_* offsets.
+  void analyse_flow() {
+    const std::size_t n = prog_.size();
+    a_live_.assign(n, true);
+    x_live_.assign(n, true);
+    target_.assign(n, false);
+    xmax_.assign(n, kXUnbounded);
+    raw_.assign(n, 0);
+    if (backward_ || n == 0) return;
+    auto ancillary_of = [](const BpfInsn& in) -> std::int64_t {
+      if (insn_class(in.code) != kLd || insn_mode(in.code) != kAbs || in.k < kAdOff) return -1;
+      return in.k - kAdOff;
+    };
+    for (std::size_t pc = n; pc-- > 0;) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
+      const std::int64_t anc = ancillary_of(in);
+      const bool nlattr = anc == kAdNlAttr || anc == kAdNlAttrNest;
+      auto after = [&](const std::vector<bool>& live) {
+        if (cls == kRet) return false;
+        if (in.code == (kJmp | kJa)) return static_cast<bool>(live[pc + 1 + in.k]);
+        if (cls == kJmp) return live[pc + 1 + in.jt] || live[pc + 1 + in.jf];
+        return pc + 1 < n && live[pc + 1];
+      };
+      const bool reads_a = cls == kAlu || (cls == kJmp && in.code != (kJmp | kJa)) || in.code == (kRet | kA) ||
+                           in.code == kSt || in.code == (kMisc | kTax) || anc == kAdAluXorX || nlattr;
+      const bool writes_a = cls == kLd || in.code == (kMisc | kTxa);
+      a_live_[pc] = reads_a || (!writes_a && after(a_live_));
+      const bool reads_x = ((cls == kAlu || cls == kJmp) && insn_src(in.code) == kX && in.code != (kJmp | kJa)) ||
+                           (cls == kLd && mode == kInd) || in.code == kStx || in.code == (kMisc | kTxa) ||
+                           anc == kAdAluXorX || nlattr;
+      const bool writes_x = cls == kLdx || in.code == (kMisc | kTax);
+      x_live_[pc] = reads_x || (!writes_x && after(x_live_));
+    }
+    constexpr std::uint64_t kUnreached = ~std::uint64_t{0};
+    xmax_.assign(n, kUnreached);
+    xmax_[0] = 0;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
+      if (cls == kJmp && in.code != (kJmp | kJa)) {
+        target_[pc + 1 + in.jt] = true;
+        target_[pc + 1 + in.jf] = true;
+      } else if (in.code == (kJmp | kJa)) {
+        target_[pc + 1 + in.k] = true;
+      }
+      std::uint64_t x = xmax_[pc];
+      if (x == kUnreached) continue;
+      if (cls == kLdx) x = mode == kImm ? in.k : mode == kMsh ? 60 : kXUnbounded;
+      if (in.code == (kMisc | kTax)) x = kXUnbounded;
+      auto flow = [&](std::size_t to) { xmax_[to] = xmax_[to] == kUnreached ? x : std::max(xmax_[to], x); };
+      if (cls == kRet) continue;
+      if (in.code == (kJmp | kJa)) {
+        flow(pc + 1 + in.k);
+      } else if (cls == kJmp) {
+        flow(pc + 1 + in.jt);
+        flow(pc + 1 + in.jf);
+      } else {
+        flow(pc + 1);
+      }
+    }
+    for (std::uint64_t& x : xmax_) x = std::min(x, kXUnbounded);
+    find_raw_chains();
+    merge_indirect_checks();
+    x_zero_ = x_live_[0];
+    // The context is needed only by loads that may reach SKF_* offsets.
+    uses_ctx_ = false;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
+      if ((cls == kLd && mode == kAbs && in.k >= kNetOff) || (cls == kLdx && mode == kMsh && in.k >= kNetOff) ||
+          (cls == kLd && mode == kInd && !ind_bounded(pc, in.k, insn_size(in.code))))
+        uses_ctx_ = true;
+    }
+  }
+  // A half-word or word load whose value only a chain of jeq/jset #k reads (each reached only
+  // from the load or the chain, e.g. the EtherType tests "jeq #0x86dd jf next; jeq #0x800")
+  // leaves A in packet byte order; the chain compares it with byte-swapped constants.
+  void find_raw_chains() {
+    const std::size_t n = prog_.size();
+    raw_.assign(n, 0);
+    std::vector<int> preds(n, 0);
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code);
+      if (cls == kRet) continue;
+      if (in.code == (kJmp | kJa)) {
+        ++preds[pc + 1 + in.k];
+      } else if (cls == kJmp) {
+        ++preds[pc + 1 + in.jt];
+        if (in.jf != in.jt) ++preds[pc + 1 + in.jf];
+      } else if (pc + 1 < n) {
+        ++preds[pc + 1];
+      }
+    }
+    auto is_cmp_k = [&](std::size_t pc) {
+      return prog_[pc].code == (kJmp | kJeq | kK) || prog_[pc].code == (kJmp | kJset | kK);
+    };
+    std::vector<std::size_t> chain;
+    for (std::size_t pc = 0; pc + 1 < n; ++pc) {
+      const BpfInsn& ld = prog_[pc];
+      const std::uint16_t size = insn_size(ld.code), mode = insn_mode(ld.code);
+      if (insn_class(ld.code) != kLd || size == kB) continue;
+      if (!(mode == kAbs && static_cast<std::int32_t>(ld.k) >= 0) && !(mode == kInd && ind_bounded(pc, ld.k, size)))
+        continue;
+      // Every instruction that may read the loaded value must be a chain member.
+      chain.clear();
+      bool ok = true;
+      for (std::size_t todo = pc + 1; ok;) {
+        if (!is_cmp_k(todo) || preds[todo] != 1) {
+          ok = false;
+          break;
+        }
+        chain.push_back(todo);
+        const BpfInsn& j = prog_[todo];
+        std::size_t t = todo + 1 + j.jt, f = todo + 1 + j.jf;
+        bool live_t = a_live_[t], live_f = a_live_[f];
+        if (live_t && live_f) ok = false;  // a chain, not a tree: one successor at most continues
+        else if (live_t) todo = t;
+        else if (live_f) todo = f;
+        else break;
+      }
+      if (!ok || chain.size() < 2) continue;  // one comparison: fused() compares the memory itself
+      for (std::size_t c : chain) raw_[c] = static_cast<std::uint8_t>(size == kW ? 4 : 2);
+      raw_load_.push_back(pc);
+    }
+    std::sort(raw_load_.begin(), raw_load_.end());
+  }
+  // In the fast copy, an indirect load checks X + the farthest end any bounded indirect load
+  // reachable before X changes reads (ind_reach_), and on failure continues in the checked
+  // copy at the same instruction; later loads that this covers on every path (ind_known_)
+  // need no check. E.g. "ldxb 4*([14]&0xf); ldb [x+27]; ldh [x+14]; ldh [x+16]": one check.
+  void merge_indirect_checks() {
+    const std::size_t n = prog_.size();
+    ind_reach_.assign(n, 0);
+    ind_known_.assign(n, 0);
+    auto bounded_ind = [&](std::size_t pc) {
+      const BpfInsn& in = prog_[pc];
+      return insn_class(in.code) == kLd && insn_mode(in.code) == kInd && ind_bounded(pc, in.k, insn_size(in.code));
+    };
+    auto writes_x = [&](const BpfInsn& in) { return insn_class(in.code) == kLdx || in.code == (kMisc | kTax); };
+    int loads = 0;
+    for (std::size_t pc = n; pc-- > 0;) {
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code);
+      std::uint64_t after = 0;
+      if (in.code == (kJmp | kJa)) after = ind_reach_[pc + 1 + in.k];
+      else if (cls == kJmp) after = std::max(ind_reach_[pc + 1 + in.jt], ind_reach_[pc + 1 + in.jf]);
+      else if (cls != kRet && pc + 1 < n) after = ind_reach_[pc + 1];
+      if (bounded_ind(pc)) {
+        ++loads;
+        ind_reach_[pc] = std::max<std::uint64_t>(after, std::uint64_t{in.k} + bytes_of(insn_size(in.code)));
+      } else {
+        ind_reach_[pc] = writes_x(in) ? 0 : after;
+      }
+    }
+    constexpr std::uint64_t kUnreached = ~std::uint64_t{0};
+    std::vector<std::uint64_t> in_known(n, kUnreached);
+    in_known[0] = 0;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+      if (in_known[pc] == kUnreached) continue;
+      const BpfInsn& in = prog_[pc];
+      const std::uint16_t cls = insn_class(in.code);
+      ind_known_[pc] = in_known[pc];
+      std::uint64_t out = in_known[pc];
+      if (bounded_ind(pc)) out = std::max(out, ind_reach_[pc]);
+      else if (writes_x(in)) out = 0;
+      auto flow = [&](std::size_t to) { in_known[to] = std::min(in_known[to], out); };
+      if (cls == kRet) continue;
+      if (in.code == (kJmp | kJa)) {
+        flow(pc + 1 + in.k);
+      } else if (cls == kJmp) {
+        flow(pc + 1 + in.jt);
+        flow(pc + 1 + in.jf);
+      } else {
+        flow(pc + 1);
+      }
+    }
+    if (loads >= 2) fast_ = true;
+  }
+  // Before a bounded indirect load of `size` at X + k: the check of the captured length.
+  void check_indirect(std::size_t pc, std::uint32_t k, std::uint16_t size) {
+    const std::uint64_t end = std::uint64_t{k} + bytes_of(size);
+    if (copy_ == 0) {
+      if (end <= ind_known_[pc]) return;
+      rm({0x8d}, rcx, kRegX, static_cast<std::int32_t>(ind_reach_[pc]), true);  // lea rcx, [r8 + reach]
+      rr({0x39}, kCaplen, rcx, true);                                           // cmp rcx, rsi
+      return jump(kCcA, static_cast<int>(prog_.size() + pc));                   // the checked copy
+    }
+    rm({0x8d}, rcx, kRegX, static_cast<std::int32_t>(end), true);  // lea rcx, [r8 + k + n]
+    rr({0x39}, kCaplen, rcx, true);                                // cmp rcx, rsi
+    jump(kCcA, fail_label());
+  }
+
+  bool raw_load(std::size_t pc) const { return std::binary_search(raw_load_.begin(), raw_load_.end(), pc); }
+
+  // Whether X + k + size stays below 2^31 whatever X is at `pc`: the load's offset is X + k.
+  bool ind_bounded(std::size_t pc, std::uint32_t k, std::uint16_t size) const {
+    return xmax_[pc] < kXUnbounded && xmax_[pc] + k + bytes_of(size) <= 0x7fffffff;
+  }
+
+  // A load (ABS at a non-negative offset, or IND with a bounded X) followed by jeq/jset #k that
+  // is not a jump target, where neither outcome reads A: compares the packet bytes with k in
+  // packet byte order. Emits both and returns true, or returns false.
+  bool fused(std::size_t pc) {
+    if (backward_ || pc + 1 >= prog_.size() || target_[pc + 1]) return false;
+    const BpfInsn& ld = prog_[pc];
+    const BpfInsn& j = prog_[pc + 1];
+    const std::uint16_t size = insn_size(ld.code), mode = insn_mode(ld.code);
+    if (insn_class(ld.code) != kLd || (mode != kAbs && mode != kInd)) return false;
+    if (mode == kAbs && std::uint64_t{ld.k} + bytes_of(size) > 0x7fffffff) return false;  // cmp rsi, imm32
+    if (mode == kInd && !ind_bounded(pc, ld.k, size)) return false;
+    if (j.code != (kJmp | kJeq | kK) && j.code != (kJmp | kJset | kK)) return false;
+    const std::size_t t = pc + 2 + j.jt, f = pc + 2 + j.jf;
+    if (t == f || a_live_[t] || a_live_[f]) return false;
+
+    const std::uint32_t end = ld.k + bytes_of(size);
+    if (mode == kAbs) {
+      if (end > known_len(pc)) {
+        alu_imm(7, kCaplen, end, true);  // cmp rsi, end
+        jump(kCcB, fail_label());
+      }
+    } else {
+      check_indirect(pc, ld.k, size);
+    }
+    auto address = [&](std::initializer_list<std::uint8_t> op, int reg) {
+      if (mode == kAbs) rm(op, reg, kData, static_cast<std::int32_t>(ld.k));
+      else rmid(op, reg, kData, kRegX, static_cast<std::int32_t>(ld.k));
+    };
+    const bool is_set = j.code == (kJmp | kJset | kK);
+    const std::uint32_t mask = size == kW ? 0xffffffffu : size == kH ? 0xffffu : 0xffu;
+    if (is_set ? (j.k & mask) == 0 : j.k > mask) {  // the outcome is known once the load succeeds
+      goto_insn(pc + 1, f);
+      return true;
+    }
+    const std::uint32_t v = j.k & mask;
+    const std::uint32_t raw = size == kW ? std::byteswap(v) : size == kH ? (v >> 8 | (v & 0xff) << 8) : v;
+    if (size == kH) {  // movzx then a 32-bit immediate: a 16-bit immediate would stall the decoder (LCP)
+      address({0x0f, 0xb7}, kRegA);
+      if (is_set) {
+        b(0xa9);  // test eax, imm32
+        d32(raw);
+      } else {
+        alu_imm(7, kRegA, raw);
+      }
+    } else if (size == kW) {
+      if (is_set) {
+        address({0xf7}, 0);  // test dword [..], imm32
+        d32(raw);
+      } else if (fits8(static_cast<std::int32_t>(raw))) {
+        address({0x83}, 7);  // cmp dword [..], imm8
+        b(static_cast<std::uint8_t>(raw));
+      } else {
+        address({0x81}, 7);  // cmp dword [..], imm32
+        d32(raw);
+      }
+    } else {
+      address({is_set ? std::uint8_t{0xf6} : std::uint8_t{0x80}}, is_set ? 0 : 7);  // test/cmp byte [..], imm8
+      b(static_cast<std::uint8_t>(raw));
+    }
+    branch(pc + 1, t, f, is_set ? kCcNe : kCcE);
+    return true;
+  }
+
+  // A conditional reading A in packet byte order (find_raw_chains).
+  void raw_conditional(std::size_t pc, const BpfInsn& in) {
+    const std::size_t t = pc + 1 + in.jt, f = pc + 1 + in.jf;
+    const bool is_set = in.code == (kJmp | kJset | kK);
+    const std::uint32_t mask = raw_[pc] == 4 ? 0xffffffffu : 0xffffu;
+    if (is_set ? (in.k & mask) == 0 : in.k > mask) return goto_insn(pc, f);
+    const std::uint32_t v = in.k & mask;
+    const std::uint32_t raw = raw_[pc] == 4 ? std::byteswap(v) : (v >> 8 | (v & 0xff) << 8);
+    if (is_set) {
+      b(0xa9);  // test eax, imm32
+      d32(raw);
+    } else if (!fits8(static_cast<std::int32_t>(raw))) {
+      b(0x3d);  // cmp eax, imm32
+      d32(raw);
+    } else {
+      alu_imm(7, kRegA, raw);
+    }
+    branch(pc, t, f, is_set ? kCcNe : kCcE);
   }
 
   // ---- prologue and epilogue ----
   void prologue() {
     if (frame_) alu_imm(5, rsp, kFrameSize, true);  // sub rsp, 120
     if (zero_a_) xor_rr(kRegA, kRegA);
-    if (uses_x_) xor_rr(kRegX, kRegX);
+    if (uses_x_ && x_zero_) xor_rr(kRegX, kRegX);
     if (uses_ctx_) rr({0x89}, rcx, kCtx, true);  // mov r9, rcx
     if (uses_len_) mov_rr(kWireLen, rdx);
     if (backward_) xor_rr(kBackJumps, kBackJumps);
@@ -291,12 +638,13 @@ class Generator {
   }
   template <class Address>
   void load_value(std::uint16_t size, Address address) {
+    const bool raw = raw_load(pc_);  // left in packet byte order for a chain of comparisons
     if (size == kW) {
       address({0x8b});  // mov eax, [..]
-      ops({0x0f, 0xc8});  // bswap eax
+      if (!raw) ops({0x0f, 0xc8});  // bswap eax
     } else if (size == kH) {
       address({0x0f, 0xb7});  // movzx eax, word [..]
-      ops({0x66, 0xc1, 0xc0, 0x08});  // rol ax, 8
+      if (!raw) ops({0x66, 0xc1, 0xc0, 0x08});  // rol ax, 8
     } else {
       address({0x0f, 0xb6});  // movzx eax, byte [..]
     }
@@ -334,7 +682,7 @@ class Generator {
       return;
     }
     std::uint64_t end = start + bytes_of(size);
-    if (end <= checked_[pc_]) return load_at_const(static_cast<std::uint32_t>(start), size, msh);
+    if (end <= known_len(pc_)) return load_at_const(static_cast<std::uint32_t>(start), size, msh);
     if (end <= 0x7fffffff) {
       alu_imm(7, kCaplen, static_cast<std::uint32_t>(end), true);  // cmp rsi, end
     } else {
@@ -349,6 +697,13 @@ class Generator {
 
   // LD IND: offset X + k (32-bit wrap); negative offsets go to cold code.
   void load_indirect(std::uint32_t k, std::uint16_t size) {
+    if (ind_bounded(pc_, k, size)) {
+      check_indirect(pc_, k, size);
+      load_value(size, [&](std::initializer_list<std::uint8_t> op) {
+        rmid(op, kRegA, kData, kRegX, static_cast<std::int32_t>(k));
+      });
+      return;
+    }
     if (k == 0) {
       mov_rr(rdx, kRegX);
     } else {
@@ -488,6 +843,7 @@ class Generator {
 
   // ---- jumps ----
   void conditional(std::size_t pc, const BpfInsn& in) {
+    if (raw_[pc] != 0) return raw_conditional(pc, in);
     std::size_t t = pc + 1 + in.jt;
     std::size_t f = pc + 1 + in.jf;
     if (t == f) return goto_insn(pc, t);
@@ -520,8 +876,12 @@ class Generator {
     } else {
       alu_imm(7, kRegA, in.k);
     }
-    if (t == pc + 1) return jump(cc ^ 1, static_cast<int>(f));
-    jump(cc, static_cast<int>(t));
+    branch(pc, t, f, cc);
+  }
+  // The jumps of the conditional at `pc` once the flags hold its condition `cc`.
+  void branch(std::size_t pc, std::size_t t, std::size_t f, int cc) {
+    if (t == pc + 1) return jump(cc ^ 1, lab(f));
+    jump(cc, lab(t));
     goto_insn(pc, f);
   }
 
@@ -559,7 +919,7 @@ class Generator {
           rr({0xff}, 0, kBackJumps);  // inc r11d
           alu_imm(7, kBackJumps, kBpfMaxBackwardJumps);
           jump(kCcA, fail_label());
-          return jump(-1, static_cast<int>(static_cast<std::uint32_t>(pc + 1) + in.k));
+          return jump(-1, lab(static_cast<std::uint32_t>(pc + 1) + in.k));
         }
         return goto_insn(pc, pc + 1 + in.k);
       default:
@@ -576,7 +936,17 @@ class Generator {
   std::uint16_t mem_read_ = 0;
   bool zero_a_ = true, uses_x_ = false, uses_ctx_ = false, uses_len_ = false;
   std::vector<std::uint64_t> checked_;  ///< per instruction: captured bytes every path to it has checked
+  static constexpr std::uint64_t kXUnbounded = std::uint64_t{1} << 32;
+  std::vector<bool> a_live_, x_live_, target_;  ///< per instruction: A, X read before written; jumped to
+  std::vector<std::uint64_t> xmax_;             ///< per instruction: X's upper bound, or kXUnbounded
+  bool x_zero_ = true;                          ///< X's initial zero may be read
+  std::vector<std::uint8_t> raw_;               ///< per conditional: 2/4 when it reads A unswapped
+  std::vector<std::size_t> raw_load_;           ///< the loads that leave A unswapped, sorted
   std::size_t pc_ = 0;
+  int copy_ = 1;                ///< 0: the copy for packets of at least fast_len_ bytes; 1: checked
+  std::uint64_t fast_len_ = 0;  ///< the fast copy's captured length check (0: none)
+  bool fast_ = false;           ///< whether there is a fast copy
+  std::vector<std::uint64_t> ind_reach_, ind_known_;  ///< see merge_indirect_checks()
   std::vector<std::uint8_t> out_;
   std::vector<Label>* labels_ = nullptr;
   int next_label_ = 0;

@@ -24,17 +24,7 @@ namespace {
 
 using namespace bpf;
 
-// Runs `p` on both engines, checks they agree and returns the verdict.
-std::uint32_t both(const BpfProgram& p, std::span<const std::byte> packet, std::uint32_t wire_len,
-                   const BpfContext& ctx = {}) {
-  EXPECT_TRUE(validate_program(p, BpfRules::libpcap)) << format_program(p, BpfListing::image);
-  auto jit = BpfJitProgram::compile(p);
-  EXPECT_TRUE(jit) << jit.error().what();
-  if (!jit) return 0xdeadbeef;
-  std::uint32_t got = jit->run(packet, wire_len, ctx);
-  EXPECT_EQ(got, run_program(p, packet, wire_len, ctx)) << format_program(p, BpfListing::image);
-  return got;
-}
+using test::both;
 
 std::vector<std::byte> frame() {
   const auto& shared = test::shared_packets_by_link();

@@ -69,4 +69,16 @@ inline bool same_verdict(const BpfProgram& program, const BpfJitProgram& jit, st
   return false;
 }
 
+/// Runs `p` on both engines, checks that they agree and returns the JIT's verdict.
+inline std::uint32_t both(const BpfProgram& p, std::span<const std::byte> packet, std::uint32_t wire_len,
+                          const BpfContext& ctx = {}) {
+  EXPECT_TRUE(validate_program(p, BpfRules::libpcap)) << format_program(p, BpfListing::image);
+  auto jit = BpfJitProgram::compile(p);
+  EXPECT_TRUE(jit) << jit.error().what();
+  if (!jit) return 0xdeadbeef;
+  std::uint32_t got = jit->run(packet, wire_len, ctx);
+  EXPECT_EQ(got, run_program(p, packet, wire_len, ctx)) << format_program(p, BpfListing::image);
+  return got;
+}
+
 }  // namespace pcapxx::test
