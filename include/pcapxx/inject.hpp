@@ -5,7 +5,7 @@
 //               send_batch() sends a span of frames with one sendmmsg per 1024 frames;
 //   TxRing      a memory-mapped PACKET_TX_RING (TPACKET_V3 when the kernel takes it for TX,
 //               else TPACKET_V2): frames are copied into ring slots and one send() kicks the
-//               kernel; completions are counted from the slot status words;
+//               kernel; completions are counted from the slot status words; the fastest path;
 //   RawIpSender AF_INET / AF_INET6 SOCK_RAW IPPROTO_RAW (header included) bound to the device,
 //               for IP-only devices (tun, ipip, wireguard) or when the kernel should route and
 //               resolve neighbours. The destination is read from each datagram's header.
@@ -27,8 +27,14 @@
 // Limitations (see also the closing notes of src/inject/linux/tx_ring.cpp):
 //   - the MTU is read at open; when it changes later the kernel's EMSGSIZE is reported with the
 //     MTU read again at that moment;
-//   - the TX ring does not use PACKET_TX_HAS_OFF or PACKET_VNET_HDR (no GSO offload);
-//   - RawIpSender does not fragment: datagrams larger than the MTU fail with the kernel's EMSGSIZE.
+//   - the TX ring does not use PACKET_TX_HAS_OFF; it uses PACKET_VNET_HDR only to make the
+//     kernel copy small frames into the linear area (TxRingOptions::linear_bytes), never GSO;
+//   - RawIpSender does not fragment: datagrams larger than the MTU fail with the kernel's EMSGSIZE;
+//   - speed: every path makes the kernel build, send and free one skb per frame, and on veth the
+//     peer's receive runs inside our send call. For 64-byte frames on veth the TX ring costs
+//     ~0.74x the CPU per frame of a pcap_inject loop (~1.35x its efficiency), sendmmsg ~0.92x;
+//     the 3x once hoped for is not reachable through packet sockets (profile and numbers in
+//     bench/inject_bench.cpp).
 #pragma once
 
 #include <cstddef>
@@ -118,6 +124,14 @@ struct TxRingOptions {
   bool qdisc_bypass = false;       ///< PACKET_QDISC_BYPASS
   std::size_t send_buffer = 0;     ///< SO_SNDBUF in bytes; 0 keeps the system default
   TxRingVersion version = TxRingVersion::automatic;  ///< automatic: V3, then V2
+  /// Frames up to this many bytes go to the kernel whole in the skb's linear area
+  /// (PACKET_VNET_HDR, a virtio_net_hdr in each slot whose hdr_len is the frame length); longer
+  /// frames have this many bytes linear and the rest as page fragments of the ring. Without it
+  /// every frame is ring page fragments, which the kernel copies into a freshly allocated page
+  /// per frame whenever the skb crosses a namespace (veth) or is looped back (skb_copy_ubufs):
+  /// for 64-byte frames on veth that page alloc, copy and free is ~30% of the send cost.
+  /// 0: fragments only, no virtio_net_hdr (the zero-copy layout; best for large frames on a NIC).
+  std::size_t linear_bytes = 2048;
 };
 
 /// Counters of a TX ring.

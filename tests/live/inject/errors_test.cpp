@@ -119,6 +119,32 @@ TEST(InjectErrors, DeviceDownOnEveryPath) {
                         link.peer_if()));
 }
 
+// With qdisc bypass and no carrier (the other end is down) the kernel drops every ring frame
+// with ENOBUFS and puts it back to TP_STATUS_SEND_REQUEST: a blocking send_batch must fail once
+// the ring is full and nothing completes, not wait forever.
+TEST(InjectErrors, TxRingWithBypassOnACarrierlessLinkFailsInsteadOfWaiting) {
+  VethPair link;
+  link.capture_ns().ip(fmt::format("link set {} down", link.capture_if()));
+  InNetns in(link.peer_ns());
+  const Bytes f = make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kTestEthertype, 100, 1);
+  std::vector<FrameBytes> frames(300, FrameBytes(f));
+  TxRingOptions o;
+  o.qdisc_bypass = true;
+  o.frame_count = 32;
+  auto ring = TxRing::open(link.peer_if(), o);
+  ASSERT_TRUE(ring) << ring.error().what();
+  auto r = ring->send_batch(frames);
+  ASSERT_FALSE(r) << "300 frames went out on a link without carrier";
+  EXPECT_EQ(r.error().sys_errno, ENOBUFS);
+  EXPECT_EQ(ring->last_batch_sent(), 32u);
+  EXPECT_EQ(text_of(r.error()),
+            fmt::format("{}: TX ring: frame 32 of 300: the device drops every frame (send: No buffer space available; no "
+                        "carrier, or its queue stays stopped) and none of the 32 queued completed in 1000 ms; frames "
+                        "0-31 were queued (32 of 300)",
+                        link.peer_if()));
+  EXPECT_EQ(ring->stats().completed, 0u);
+}
+
 TEST(InjectErrors, NoSuchDeviceOnEveryPath) {
   Netns ns;
   InNetns in(ns);

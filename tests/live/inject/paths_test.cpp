@@ -66,7 +66,8 @@ TEST(InjectPaths, BatchArrivesByteIdentical) {
   });
 }
 
-void tx_ring_case(TxRingVersion version, bool bypass, std::string_view want_version) {
+void tx_ring_case(TxRingVersion version, bool bypass, std::string_view want_version, std::size_t linear_bytes = 2048,
+                  std::string_view want_layout = "frames up to 2048 bytes linear") {
   // More frames than slots, so the ring wraps and the sender waits for completions.
   const auto frames = test_frames(300, 5);
   const auto v = views(frames);
@@ -76,9 +77,12 @@ void tx_ring_case(TxRingVersion version, bool bypass, std::string_view want_vers
     o.version = version;
     o.qdisc_bypass = bypass;
     o.frame_count = 32;
+    o.linear_bytes = linear_bytes;
     auto ring = TxRing::open(link.peer_if(), o);
     ASSERT_TRUE(ring) << ring.error().what();
     EXPECT_NE(ring->ring_description().find(want_version), std::string::npos) << ring->ring_description();
+    EXPECT_NE(ring->ring_description().find(want_layout), std::string::npos) << ring->ring_description();
+    EXPECT_EQ(ring->slot_capacity(), 2048u - (want_version == "TPACKET_V2" ? 32u : 48u) - (linear_bytes ? 10u : 0u));
     EXPECT_LT(ring->ring_description().find("slots"), std::string::npos);
     ASSERT_LT(32u, frames.size());
     auto n = ring->send_batch(v);
@@ -104,6 +108,16 @@ TEST(InjectPaths, TxRingV2ArrivesByteIdenticalWithCompletions) {
 
 TEST(InjectPaths, TxRingWithQdiscBypassArrivesByteIdentical) {
   tx_ring_case(TxRingVersion::automatic, true, "qdisc bypass on");
+}
+
+// The zero-copy layout (no virtio_net_hdr: every frame as page fragments of the ring) and a
+// split one (the first 100 bytes linear, the rest fragments) carry the same bytes.
+TEST(InjectPaths, TxRingPageFragmentLayoutArrivesByteIdentical) {
+  tx_ring_case(TxRingVersion::v2, false, "TPACKET_V2", 0, "page fragments, qdisc");
+}
+
+TEST(InjectPaths, TxRingPartlyLinearLayoutArrivesByteIdentical) {
+  tx_ring_case(TxRingVersion::v3, false, "TPACKET_V3", 100, "frames up to 100 bytes linear");
 }
 
 Bytes to_bytes(std::span<const std::byte> s) { return Bytes(s.begin(), s.end()); }
