@@ -2,7 +2,10 @@
 // deterministic mix (for a given --seed) of Ethernet frames carrying IPv4 and IPv6 with TCP, UDP,
 // ICMP and ICMPv6, some of them 802.1Q-tagged, 64 to 1514 bytes long (many small, many
 // full-size), with valid IPv4 header checksums and valid TCP/UDP/ICMP/ICMPv6 checksums, and
-// increasing timestamps.
+// increasing timestamps. Two narrower mixes feed the layer benchmarks (bench/layers_oracles.sh):
+// --mix tcp (Ethernet/IPv4/TCP only, most segments with the timestamps option, SYNs with MSS,
+// SACK permitted and window scale) and --mix dns (Ethernet/IPv4/UDP DNS queries and answers with
+// name compression).
 //
 // It writes the pcap (or pcapng) bytes itself rather than through SavefileWriter, so the
 // benchmark input does not depend on the code being measured. Speed comes from building each
@@ -11,7 +14,8 @@
 //
 // Formats: draft-ietf-opsawg-pcap (file and record headers), draft-ietf-opsawg-pcapng (SHB,
 // IDB, EPB); RFC 791 (IPv4), RFC 8200 (IPv6), RFC 9293 (TCP), RFC 768 (UDP), RFC 792 (ICMP),
-// RFC 4443 (ICMPv6), IEEE 802.1Q (VLAN tag), RFC 1071 (Internet checksum).
+// RFC 4443 (ICMPv6), IEEE 802.1Q (VLAN tag), RFC 1071 (Internet checksum), RFC 7323 (TCP
+// timestamps), RFC 1035 (DNS messages, 4.1.4 compression).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -53,7 +57,7 @@ constexpr std::uint8_t kProtoUdp = 17;
 constexpr std::uint8_t kProtoIcmpv6 = 58;
 
 constexpr std::string_view kUsage =
-    "usage: pxgen --out FILE [--size SIZE] [--seed N] [--pcapng]\n"
+    "usage: pxgen --out FILE [--size SIZE] [--seed N] [--mix MIX] [--pcapng]\n"
     "\n"
     "Writes a synthetic Ethernet capture of about SIZE bytes (never more) for benchmarks:\n"
     "IPv4/IPv6 with TCP, UDP, ICMP, ICMPv6, some frames 802.1Q-tagged, 64..1514 bytes each.\n"
@@ -62,6 +66,8 @@ constexpr std::string_view kUsage =
     "  --out FILE   where to write; '-' is standard output\n"
     "  --size SIZE  bytes, with an optional K, M or G suffix (powers of 1024); default 1G\n"
     "  --seed N     seed of the traffic mix; default 1\n"
+    "  --mix MIX    all (the mix above; default), tcp (Ethernet/IPv4/TCP only, with TCP options)\n"
+    "               or dns (Ethernet/IPv4/UDP DNS queries and answers)\n"
     "  --pcapng     write pcapng (SHB, IDB, EPBs) instead of pcap\n"
     "  --help       this text\n";
 
@@ -88,6 +94,9 @@ enum class Kind : std::uint8_t {
   ipv4_tcp, ipv4_udp, ipv4_icmp, ipv6_tcp, ipv6_udp, ipv6_icmpv6,
   vlan_ipv4_tcp, vlan_ipv4_udp, vlan_ipv6_udp,
 };
+
+/// Which traffic a capture holds.
+enum class Mix : std::uint8_t { all, tcp, dns };
 
 struct KindWeight {
   Kind kind;
@@ -172,7 +181,7 @@ struct Flow {
 
 class FrameBuilder {
  public:
-  explicit FrameBuilder(std::uint64_t seed) : rng_(seed) {
+  FrameBuilder(std::uint64_t seed, Mix mix) : rng_(seed), mix_(mix) {
     for (std::size_t i = 0; i < kFlows; ++i) {
       flows_[i].seq = static_cast<std::uint32_t>(rng_.next());
       flows_[i].ack = static_cast<std::uint32_t>(rng_.next());
@@ -181,6 +190,7 @@ class FrameBuilder {
 
   /// Builds the next frame into out (room for kMaxFrame bytes) and returns its length.
   std::size_t next(std::byte* out) {
+    if (mix_ == Mix::dns) return next_dns(out);
     std::uint32_t r = rng_.below(100);
     Kind kind = kMix[0].kind;
     for (const KindWeight& w : kMix) {
@@ -190,6 +200,7 @@ class FrameBuilder {
       }
       r -= w.percent;
     }
+    if (mix_ == Mix::tcp) kind = Kind::ipv4_tcp;
     std::size_t flow_index = rng_.below(kFlows);
     Flow& flow = flows_[flow_index];
     auto f = static_cast<std::uint32_t>(flow_index);
@@ -198,7 +209,11 @@ class FrameBuilder {
     const std::uint8_t proto = l4_proto(kind);
     const std::size_t l2 = has_vlan(kind) ? 18 : 14;
     const std::size_t l3 = is_ipv6(kind) ? 40 : 20;
-    const std::size_t l4 = l4_header_len(proto);
+    // --mix tcp: one segment in 16 is a SYN (MSS, SACK permitted, window scale: 20 option
+    // bytes), most others carry timestamps after two NOPs (12 bytes), as Linux sends them.
+    const std::uint32_t tcp_shape = mix_ == Mix::tcp ? rng_.below(16) : 16;
+    const std::size_t tcp_options = tcp_shape == 0 ? 20 : tcp_shape < 13 ? 12 : 0;
+    const std::size_t l4 = l4_header_len(proto) + (proto == kProtoTcp ? tcp_options : 0);
     const std::size_t headers = l2 + l3 + l4;
     const std::size_t len = std::max(pick_frame_size(rng_), headers);
     const std::size_t payload = len - headers;
@@ -258,10 +273,13 @@ class FrameBuilder {
         store_be32(t + 4, seq);
         store_be32(t + 8, ack);
         seq += static_cast<std::uint32_t>(payload);
-        store_be16(t + 12, payload > 0 ? 0x5018 : 0x5010);  // data offset 5; ACK (+PSH)
+        const auto offset_words = static_cast<std::uint16_t>((20 + tcp_options) / 4);
+        const std::uint16_t flags = tcp_options == 20 ? 0x002 : payload > 0 ? 0x018 : 0x010;  // SYN; ACK (+PSH)
+        store_be16(t + 12, static_cast<std::uint16_t>(offset_words << 12 | flags));
         store_be16(t + 14, 64240);
         store_be16(t + 16, 0);
         store_be16(t + 18, 0);
+        write_tcp_options(t + 20, tcp_options);
         checksum_at = 16;
         break;
       }
@@ -290,6 +308,89 @@ class FrameBuilder {
     return len;
   }
 
+  /// An Ethernet/IPv4/UDP DNS query or answer (RFC 1035 4.1): a question for one of a few
+  /// hundred names, answers of one CNAME and one to four A records, names compressed (4.1.4).
+  std::size_t next_dns(std::byte* out) {
+    const std::uint32_t f = rng_.below(kFlows);
+    const bool answer = (rng_.next() & 1) != 0;
+    const std::uint32_t host = rng_.below(300);
+    std::byte* p = out;
+    write_mac(p, answer ? 0x20000 + f : 0x10000 + f);
+    write_mac(p + 6, answer ? 0x10000 + f : 0x20000 + f);
+    store_be16(p + 12, kEtherIpv4);
+    std::byte* ip = p + 14;
+    std::byte* udp = ip + 20;
+    std::byte* dns = udp + 8;
+    // Header: id, flags (query RD / answer QR RD RA), counts.
+    const std::uint16_t id = static_cast<std::uint16_t>(f * 31 + host);
+    const std::uint32_t n_a = answer ? 1 + rng_.below(4) : 0;
+    store_be16(dns, id);
+    store_be16(dns + 2, answer ? 0x8180 : 0x0100);
+    store_be16(dns + 4, 1);
+    store_be16(dns + 6, static_cast<std::uint16_t>(answer ? 1 + n_a : 0));
+    store_be16(dns + 8, 0);
+    store_be16(dns + 10, 0);
+    std::size_t at = 12;
+    // Question: www<host>.<zone>.example.com, A, IN.
+    const std::string label = fmt::format("www{}", host);
+    const std::string_view zone = kZones[host % std::size(kZones)];
+    const std::size_t qname_at = at;
+    at = put_label(dns, at, label);
+    const std::size_t zone_at = at;
+    at = put_label(dns, at, zone);
+    at = put_label(dns, at, "example");
+    at = put_label(dns, at, "com");
+    dns[at++] = std::byte{0};
+    store_be16(dns + at, 1);
+    store_be16(dns + at + 2, 1);
+    at += 4;
+    if (answer) {
+      // CNAME: the question's name -> edge<n>.<zone>.example.com (the zone by pointer).
+      std::size_t rr = put_rr_head(dns, at, qname_at, 5);
+      const std::size_t target_at = rr;
+      rr = put_label(dns, rr, fmt::format("edge{}", host % 7));
+      store_be16(dns + rr, static_cast<std::uint16_t>(0xc000 | zone_at));
+      rr += 2;
+      store_be16(dns + target_at - 2, static_cast<std::uint16_t>(rr - target_at));  // RDLENGTH
+      at = rr;
+      for (std::uint32_t i = 0; i < n_a; ++i) {
+        at = put_rr_head(dns, at, target_at, 1);
+        store_be16(dns + at - 2, 4);
+        store_be32(dns + at, 0xc6336400u | ((host * 4 + i) & 0xff));  // 198.51.100.0/24 (RFC 5737)
+        at += 4;
+      }
+    }
+    const std::size_t dns_len = at;
+    const auto udp_len = static_cast<std::uint16_t>(8 + dns_len);
+    const std::uint32_t client = 0x0a000000u | (f << 8) | 0x02;
+    const std::uint32_t resolver = 0x0a800035u;
+    store_be16(ip, 0x4500);
+    store_be16(ip + 2, static_cast<std::uint16_t>(20 + udp_len));
+    store_be16(ip + 4, static_cast<std::uint16_t>(ip_id_++));
+    store_be16(ip + 6, 0);
+    ip[8] = std::byte{64};
+    ip[9] = std::byte{kProtoUdp};
+    store_be16(ip + 10, 0);
+    store_be32(ip + 12, answer ? resolver : client);
+    store_be32(ip + 16, answer ? client : resolver);
+    store_be16(ip + 10, fold(sum_words(ip, 20)));
+    const auto client_port = static_cast<std::uint16_t>(32768 + f);
+    store_be16(udp, answer ? 53 : client_port);
+    store_be16(udp + 2, answer ? client_port : 53);
+    store_be16(udp + 4, udp_len);
+    store_be16(udp + 6, 0);
+    const std::uint64_t pseudo = sum_words(ip + 12, 8) + kProtoUdp + udp_len;
+    std::uint16_t sum = fold(pseudo + sum_words(udp, udp_len));
+    if (sum == 0) sum = 0xffff;  // RFC 768: 0 means "no checksum"
+    store_be16(udp + 6, sum);
+    const std::size_t len = 14 + 20 + udp_len;
+    if (len < 60) {  // pad to the Ethernet minimum (without FCS); the padding is a trailer
+      std::memset(out + len, 0, 60 - len);
+      return 60;
+    }
+    return len;
+  }
+
   /// The gap to the next packet, in nanoseconds: bursts and pauses, always at least 1 µs.
   std::uint64_t next_gap_ns() { return 1000 + rng_.below(rng_.below(8) == 0 ? 2'000'000 : 60'000); }
 
@@ -299,6 +400,40 @@ class FrameBuilder {
     p[1] = std::byte{0x00};
     store_be32(p + 2, id);
   }
+  static constexpr std::string_view kZones[] = {"cdn", "mail", "api", "static", "corp"};
+
+  static std::size_t put_label(std::byte* msg, std::size_t at, std::string_view label) {
+    msg[at] = std::byte(label.size());
+    std::memcpy(msg + at + 1, label.data(), label.size());
+    return at + 1 + label.size();
+  }
+  // A resource record's owner (a pointer to `name_at`), type, class IN, TTL 300 and a zero
+  // RDLENGTH the caller fills in; returns where RDATA starts.
+  static std::size_t put_rr_head(std::byte* msg, std::size_t at, std::size_t name_at, std::uint16_t type) {
+    store_be16(msg + at, static_cast<std::uint16_t>(0xc000 | name_at));
+    store_be16(msg + at + 2, type);
+    store_be16(msg + at + 4, 1);
+    store_be32(msg + at + 6, 300);
+    store_be16(msg + at + 10, 0);
+    return at + 12;
+  }
+  // SYN options (20 bytes): MSS 1460, SACK permitted, NOP, window scale 7, NOPs to a word
+  // boundary; otherwise (12 bytes) NOP, NOP, timestamps (RFC 7323 3.2).
+  void write_tcp_options(std::byte* p, std::size_t len) {
+    if (len == 20) {
+      const std::uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+      std::memcpy(p, syn, sizeof syn);
+    } else if (len == 12) {
+      p[0] = std::byte{1};
+      p[1] = std::byte{1};
+      p[2] = std::byte{8};
+      p[3] = std::byte{10};
+      store_be32(p + 4, ts_val_);
+      store_be32(p + 8, ts_val_ - 40);
+      ts_val_ += 3;
+    }
+  }
+
   static void write_ipv6(std::byte* p, std::uint32_t id) {
     store_be32(p, 0x20010db8);
     std::memset(p + 4, 0, 8);
@@ -306,6 +441,8 @@ class FrameBuilder {
   }
 
   Rng rng_;
+  Mix mix_;
+  std::uint32_t ts_val_ = 100000;
   std::array<Flow, kFlows> flows_{};
   PayloadPattern pattern_;
   std::uint32_t ip_id_ = 1;
@@ -373,6 +510,7 @@ struct Options {
   std::uint64_t size = 1ULL << 30;
   std::uint64_t seed = 1;
   bool pcapng = false;
+  Mix mix = Mix::all;
 };
 
 // Start of the capture: 2024-01-01T00:00:00Z.
@@ -434,7 +572,7 @@ int run(const Options& opt) {
   write_file_header(h, opt.pcapng);
   out.commit(header_len);
 
-  FrameBuilder builder(opt.seed);
+  FrameBuilder builder(opt.seed, opt.mix);
   std::uint64_t written = header_len;
   std::uint64_t packets = 0;
   std::uint64_t ts = kStartNs;
@@ -512,6 +650,19 @@ int main(int argc, char** argv) {
       auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), opt.seed);
       if (ec != std::errc() || end != v->data() + v->size()) {
         fmt::print(stderr, "pxgen: --seed '{}' is not a number\n", *v);
+        return 2;
+      }
+    } else if (a == "--mix") {
+      auto v = value();
+      if (!v) return 2;
+      if (*v == "all") {
+        opt.mix = Mix::all;
+      } else if (*v == "tcp") {
+        opt.mix = Mix::tcp;
+      } else if (*v == "dns") {
+        opt.mix = Mix::dns;
+      } else {
+        fmt::print(stderr, "pxgen: --mix '{}' is not one of all, tcp, dns\n", *v);
         return 2;
       }
     } else if (a == "--pcapng") {

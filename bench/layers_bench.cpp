@@ -1,6 +1,7 @@
 // Layer decoding and crafting throughput over real packets of the shared captures, loaded into
 // memory first. Targets (issue): eager Eth/IPv4/TCP <= 60 ns, fast parser <= 25 ns,
-// DNS <= 150 ns, crafting <= 120 ns per packet. The libtins oracle comparison is not here yet.
+// DNS <= 150 ns, crafting <= 120 ns per packet. For profiling (perf record --benchmark_filter=...);
+// the comparison with libtins and gopacket on generated captures is bench/layers_oracles.sh.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

@@ -10,6 +10,7 @@ packages=(
   tcpdump tshark libpcap0.8-dev             # oracles for differential tests (never linked into pcapxx)
   tcpreplay                                 # oracle for the injection benchmark (bench/inject_bench.cpp)
   libtins-dev                               # oracle for bench/layers_libtins_bench.cpp only (never linked into pcapxx)
+  golang-go golang-github-google-gopacket-dev  # bench oracle only: bench/gopacket/ (gopacket's decoders, bench/layers_oracles.sh)
   nlohmann-json3-dev                        # tests only: parses pxdump --json output (tests/diff/pxdump_out)
   iproute2 time procps                      # network namespaces for live tests; measurements
   nmap python3-scapy                        # libpcap clients run on our libpcap.so.0.8 (tests/live/capi: nmap, nping, Scapy)

@@ -1,61 +1,79 @@
-#include <cstring>
 // The layer stack of a decoded packet: eager and lazy decoding, shortcuts, re-serialization.
 #include "pcapxx/decode.hpp"
+
+#include <array>
+#include <type_traits>
+
 #include "pcapxx/layers/layer_list.hpp"
 
 namespace pcapxx::layers {
 
 namespace {
 
+// Every alternative must be trivially destructible: emplace() then only sets the index and
+// constructs the layer in place, with no destructor dispatch per layer.
+static_assert(std::is_trivially_destructible_v<AnyLayer>);
+
+// Decodes one layer of type T into slot, constructed in place. `next_data` is the layer's
+// payload (what the next layer decodes).
 template <class T>
-DecodeStatus decode_as(AnyLayer& slot, std::span<const std::byte> data, const DecodeContext& ctx) noexcept {
+[[gnu::always_inline]] inline DecodeStatus decode_as(AnyLayer& slot, std::span<const std::byte> data,
+                                                     const DecodeContext& ctx,
+                                                     std::span<const std::byte>& next_data) noexcept {
   T& layer = slot.emplace<T>();
-  return layer.decode(data, ctx);
+  DecodeStatus st = layer.decode(data, ctx);
+  next_data = detail::fresh_span(layer.payload);
+  return st;
 }
 
-// The one place that maps a layer type to its struct for the Packet.
-DecodeStatus decode_one(LayerType t, AnyLayer& slot, std::span<const std::byte> data, const DecodeContext& ctx,
-                        bool& known) noexcept {
+// The one place that maps a layer type to its struct for the Packet. `known` is false for a
+// type no struct implements (the caller keeps those bytes as Payload).
+// Inlined into its one caller so that next_data stays in registers.
+[[gnu::always_inline]] inline DecodeStatus decode_one(LayerType t, AnyLayer& slot, std::span<const std::byte> data,
+                                                      const DecodeContext& ctx,
+                                                      std::span<const std::byte>& next_data, bool& known) noexcept {
   known = true;
   switch (t) {
-    case LayerType::ethernet: return decode_as<Ethernet>(slot, data, ctx);
-    case LayerType::dot1q: return decode_as<Dot1Q>(slot, data, ctx);
-    case LayerType::arp: return decode_as<Arp>(slot, data, ctx);
-    case LayerType::linux_sll: return decode_as<LinuxSll>(slot, data, ctx);
-    case LayerType::linux_sll2: return decode_as<LinuxSll2>(slot, data, ctx);
-    case LayerType::loopback: return decode_as<Loopback>(slot, data, ctx);
-    case LayerType::ipv4: return decode_as<Ipv4>(slot, data, ctx);
-    case LayerType::ipv6: return decode_as<Ipv6>(slot, data, ctx);
-    case LayerType::ipv6_hop_by_hop: return decode_as<Ipv6HopByHop>(slot, data, ctx);
-    case LayerType::ipv6_routing: return decode_as<Ipv6Routing>(slot, data, ctx);
-    case LayerType::ipv6_fragment: return decode_as<Ipv6Fragment>(slot, data, ctx);
-    case LayerType::ipv6_destination: return decode_as<Ipv6Destination>(slot, data, ctx);
-    case LayerType::ipsec_ah: return decode_as<IpsecAh>(slot, data, ctx);
-    case LayerType::ipsec_esp: return decode_as<IpsecEsp>(slot, data, ctx);
-    case LayerType::icmpv4: return decode_as<Icmpv4>(slot, data, ctx);
-    case LayerType::icmpv6: return decode_as<Icmpv6>(slot, data, ctx);
-    case LayerType::tcp: return decode_as<Tcp>(slot, data, ctx);
-    case LayerType::udp: return decode_as<Udp>(slot, data, ctx);
-    case LayerType::dns: return decode_as<Dns>(slot, data, ctx);
-    case LayerType::payload: return decode_as<Payload>(slot, data, ctx);
-    case LayerType::llc: return decode_as<Llc>(slot, data, ctx);
-    case LayerType::snap: return decode_as<Snap>(slot, data, ctx);
-    case LayerType::mpls: return decode_as<Mpls>(slot, data, ctx);
-    case LayerType::pppoe: return decode_as<Pppoe>(slot, data, ctx);
-    case LayerType::ppp: return decode_as<Ppp>(slot, data, ctx);
-    case LayerType::igmp: return decode_as<Igmp>(slot, data, ctx);
-    case LayerType::gre: return decode_as<Gre>(slot, data, ctx);
-    case LayerType::vxlan: return decode_as<Vxlan>(slot, data, ctx);
-    case LayerType::geneve: return decode_as<Geneve>(slot, data, ctx);
-    case LayerType::sctp: return decode_as<Sctp>(slot, data, ctx);
-    case LayerType::dhcp: return decode_as<Dhcp>(slot, data, ctx);
-    case LayerType::ntp: return decode_as<Ntp>(slot, data, ctx);
+    case LayerType::ethernet: return decode_as<Ethernet>(slot, data, ctx, next_data);
+    case LayerType::dot1q: return decode_as<Dot1Q>(slot, data, ctx, next_data);
+    case LayerType::arp: return decode_as<Arp>(slot, data, ctx, next_data);
+    case LayerType::linux_sll: return decode_as<LinuxSll>(slot, data, ctx, next_data);
+    case LayerType::linux_sll2: return decode_as<LinuxSll2>(slot, data, ctx, next_data);
+    case LayerType::loopback: return decode_as<Loopback>(slot, data, ctx, next_data);
+    case LayerType::ipv4: return decode_as<Ipv4>(slot, data, ctx, next_data);
+    case LayerType::ipv6: return decode_as<Ipv6>(slot, data, ctx, next_data);
+    case LayerType::ipv6_hop_by_hop: return decode_as<Ipv6HopByHop>(slot, data, ctx, next_data);
+    case LayerType::ipv6_routing: return decode_as<Ipv6Routing>(slot, data, ctx, next_data);
+    case LayerType::ipv6_fragment: return decode_as<Ipv6Fragment>(slot, data, ctx, next_data);
+    case LayerType::ipv6_destination: return decode_as<Ipv6Destination>(slot, data, ctx, next_data);
+    case LayerType::ipsec_ah: return decode_as<IpsecAh>(slot, data, ctx, next_data);
+    case LayerType::ipsec_esp: return decode_as<IpsecEsp>(slot, data, ctx, next_data);
+    case LayerType::icmpv4: return decode_as<Icmpv4>(slot, data, ctx, next_data);
+    case LayerType::icmpv6: return decode_as<Icmpv6>(slot, data, ctx, next_data);
+    case LayerType::tcp: return decode_as<Tcp>(slot, data, ctx, next_data);
+    case LayerType::udp: return decode_as<Udp>(slot, data, ctx, next_data);
+    case LayerType::dns: return decode_as<Dns>(slot, data, ctx, next_data);
+    case LayerType::payload: return decode_as<Payload>(slot, data, ctx, next_data);
+    case LayerType::llc: return decode_as<Llc>(slot, data, ctx, next_data);
+    case LayerType::snap: return decode_as<Snap>(slot, data, ctx, next_data);
+    case LayerType::mpls: return decode_as<Mpls>(slot, data, ctx, next_data);
+    case LayerType::pppoe: return decode_as<Pppoe>(slot, data, ctx, next_data);
+    case LayerType::ppp: return decode_as<Ppp>(slot, data, ctx, next_data);
+    case LayerType::igmp: return decode_as<Igmp>(slot, data, ctx, next_data);
+    case LayerType::gre: return decode_as<Gre>(slot, data, ctx, next_data);
+    case LayerType::vxlan: return decode_as<Vxlan>(slot, data, ctx, next_data);
+    case LayerType::geneve: return decode_as<Geneve>(slot, data, ctx, next_data);
+    case LayerType::sctp: return decode_as<Sctp>(slot, data, ctx, next_data);
+    case LayerType::dhcp: return decode_as<Dhcp>(slot, data, ctx, next_data);
+    case LayerType::ntp: return decode_as<Ntp>(slot, data, ctx, next_data);
     case LayerType::none: case LayerType::raw_ip: break;
     case LayerType::kFirstCustom: default:
       if (static_cast<std::uint16_t>(t) >= static_cast<std::uint16_t>(LayerType::kFirstCustom)) {
         CustomLayer& c = slot.emplace<CustomLayer>();
         c.type = t;
-        return c.decode(data, ctx);
+        DecodeStatus st = c.decode(data, ctx);
+        next_data = detail::fresh_span(c.payload);
+        return st;
       }
       break;
   }
@@ -65,34 +83,47 @@ DecodeStatus decode_one(LayerType t, AnyLayer& slot, std::span<const std::byte> 
 
 }  // namespace
 
+namespace {
+// The type and class of each AnyLayer alternative, by variant index: type() and layer_class()
+// run for every layer in find() and the shortcuts, so a table lookup rather than a visit.
+template <class T>
+constexpr LayerType type_of() noexcept {
+  if constexpr (std::is_same_v<T, std::monostate>) {
+    return LayerType::none;
+  } else {
+    return T::kType;
+  }
+}
+template <class T>
+constexpr LayerClass class_of() noexcept {
+  if constexpr (std::is_same_v<T, std::monostate>) {
+    return LayerClass::application;
+  } else {
+    return T::kClass;
+  }
+}
+template <class V>
+struct AlternativeTables;
+template <class... Ts>
+struct AlternativeTables<std::variant<Ts...>> {
+  static constexpr std::array<LayerType, sizeof...(Ts)> kTypes{type_of<Ts>()...};
+  static constexpr std::array<LayerClass, sizeof...(Ts)> kClasses{class_of<Ts>()...};
+};
+using Tables = AlternativeTables<AnyLayer>;
+}  // namespace
+
 LayerType Layer::type() const noexcept {
-  return std::visit(
-      [](const auto& l) -> LayerType {
-        using T = std::decay_t<decltype(l)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return LayerType::none;
-        } else if constexpr (std::is_same_v<T, CustomLayer>) {
-          return l.type;
-        } else {
-          return T::kType;
-        }
-      },
-      value);
+  const std::size_t i = value.index();
+  if (i >= Tables::kTypes.size()) return LayerType::none;
+  if (const auto* c = std::get_if<CustomLayer>(&value)) return c->type;
+  return Tables::kTypes[i];
 }
 
 LayerClass Layer::layer_class() const noexcept {
-  return std::visit(
-      [](const auto& l) -> LayerClass {
-        using T = std::decay_t<decltype(l)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return LayerClass::application;
-        } else if constexpr (std::is_same_v<T, CustomLayer>) {
-          return l.layer_class;
-        } else {
-          return T::kClass;
-        }
-      },
-      value);
+  const std::size_t i = value.index();
+  if (i >= Tables::kClasses.size()) return LayerClass::application;
+  if (const auto* c = std::get_if<CustomLayer>(&value)) return c->layer_class;
+  return Tables::kClasses[i];
 }
 
 std::string_view Layer::name() const noexcept {
@@ -143,28 +174,31 @@ Packet Packet::decode(std::span<const std::byte> data, LayerType first, const De
 }
 
 void Packet::assign(std::span<const std::byte> data, LayerType first, const DecodeOptions& options) {
+  std::span<const std::byte> view = data;
   if (options.copy) {
     owned_.assign(data.begin(), data.end());
-    data_ = owned_;
+    view = owned_;
   } else {
     owned_.clear();
-    data_ = data;
   }
+  // Both from `view` (registers): copying data_ right after storing it would be a 16-byte load
+  // of two fresh 8-byte stores (see detail::fresh_span).
+  data_ = view;
+  next_data_ = view;
   registry_ = options.registry != nullptr ? options.registry : &Registry::builtin();
   count_ = 0;
-  has_error_ = false;
-  failure_ = {};
+  has_error_ = false;  // failure_ is only read when has_error_ is set
   next_ = first;
-  next_data_ = data_;
   if (!options.lazy) ensure(kMaxLayers);
 }
 
-void Packet::decode_next() const noexcept {
+// Inlined into ensure(), its one caller: the eager loop is then one function.
+[[gnu::always_inline]] inline void Packet::decode_next() const noexcept {
   LayerType t = next_;
   next_ = LayerType::none;
   const std::span<const std::byte> data = next_data_;
   const auto offset = static_cast<std::uint32_t>(data.data() - data_.data());
-  if (t == LayerType::raw_ip) {
+  if (t == LayerType::raw_ip) [[unlikely]] {
     t = resolve_raw_ip(data);
     if (t == LayerType::none) {
       has_error_ = true;
@@ -172,30 +206,32 @@ void Packet::decode_next() const noexcept {
       return;
     }
   }
-  if (count_ == kMaxLayers) {
+  if (count_ == kMaxLayers) [[unlikely]] {
     has_error_ = true;
     failure_ = DecodeFailure{t, offset, "too many layers", data};
     return;
   }
   Layer& slot = layers_[count_];
   bool known = false;
-  const DecodeStatus st = decode_one(t, slot.value, data, DecodeContext{*registry_}, known);
-  if (!known) {
+  std::span<const std::byte> next_data;
+  const DecodeContext ctx{*registry_};
+  const DecodeStatus st = decode_one(t, slot.value, data, ctx, next_data, known);
+  if (!known) [[unlikely]] {
     // A type the registry names but no struct implements yet: keep the bytes as Payload.
     t = LayerType::payload;
-    decode_one(t, slot.value, data, DecodeContext{*registry_}, known);
+    decode_as<Payload>(slot.value, data, ctx, next_data);
   }
-  if (!st.ok()) {
+  if (!st.ok()) [[unlikely]] {
     slot.value = std::monostate{};
     has_error_ = true;
     failure_ = DecodeFailure{t, offset + st.error_offset, st.error, data};
     return;
   }
   slot.offset = offset;
-  slot.trailer = st.trailer;
+  slot.trailer = detail::fresh_span(st.trailer);
   ++count_;
   next_ = known ? st.next : LayerType::none;
-  next_data_ = slot.payload();
+  next_data_ = next_data;
 }
 
 bool Packet::ensure(std::size_t index) const noexcept {

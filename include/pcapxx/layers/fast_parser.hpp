@@ -124,7 +124,7 @@ class FastParser {
     }
     L& layer = std::get<L>(layers_);
     st = layer.decode(data, ctx);
-    next = layer.payload;
+    next = detail::fresh_span(layer.payload);
     return true;
   }
 
