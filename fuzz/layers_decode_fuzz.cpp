@@ -75,6 +75,19 @@ void touch_layer(const L& l) {
       touch(l.read_name(rec.name_offset, name) + rec.type + rec.ttl);
       touch(rec.rdata);
       touch(l.name(rec.name_offset));
+      touch(l.name_end(rec.name_offset));
+      // Typed record data: names it points to must read (or fail) like any other name.
+      DnsRdata d;
+      if (const char* why = l.parse_rdata(rec, d)) {
+        touch(std::string_view(why));
+      } else if (d.known) {
+        touch(l.read_name(d.name, name) + l.read_name(d.name2, name) + d.preference + d.weight + d.port + d.serial);
+        touch(d.a.to_string());
+        touch(d.aaaa.to_string());
+      }
+      DnsTextReader t(rec.rdata);
+      for (std::string_view s; t.next(s);) touch(s);
+      touch(t.malformed());
     }
   } else if constexpr (std::is_same_v<L, Mpls>) {
     for (std::size_t i = 0; i < l.label_count(); ++i) touch(l.entry(i).label);
@@ -110,6 +123,7 @@ void touch_packet(const Packet& pkt) {
     touch(l.name());
     touch(l.offset);
     touch(l.trailer);
+    touch(static_cast<std::uint64_t>(checksum_status(pkt, l)));
     std::visit(
         [&](const auto& x) {
           if constexpr (!std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) touch_layer(x);

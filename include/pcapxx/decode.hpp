@@ -29,23 +29,27 @@
 //     typed DATA/INIT fields; DHCP options are TLVs (OptionReader, OptionStyle::dhcp) with only
 //     message_type() typed; NTP extension fields / MAC are Payload; DHCPv6 is not decoded.
 //   - MPLS keeps at most 8 label stack entries (deeper stacks are an error layer).
-//   - DNS crafting: serialize() writes the header fields and copies the sections unchanged;
-//     there is no builder for questions/records nor name compression on write.
-//   - checksums are not verified on decode except Ipv4/Gre/Sctp::checksum_ok(); the IPv6
-//     pseudo-header uses the IPv6 header's destination even when a routing header names another.
+//   - DNS crafting: DnsBuilder (layers/dns.hpp) writes questions and A/AAAA/CNAME/NS/PTR/MX/TXT/
+//     SOA/SRV (others raw) with name compression; names are dotted text without escapes, records
+//     must be added in section order. Dns::serialize() still copies a decoded message unchanged.
+//   - checksums are not verified on decode; checksum_status() (layers/checksum_status.hpp)
+//     verifies IPv4/TCP/UDP/ICMPv4/ICMPv6 of a decoded packet on request (Gre/Sctp::checksum_ok()).
+//     Serializing, the IPv6 pseudo-header uses the IPv6 header's destination even when a
+//     routing header names another (checksum_status() uses the final one).
 //   - fix_lengths does not pad Ethernet frames to 60 bytes.
 //   - LayerList: a removed layer's trailer goes with it; custom layers are not relinked (their
 //     number is not known); a removed IPv4 header is not turned into IPv6 (no translation).
 //   - FastParser keeps one object per layer type: a repeated type (QinQ, tunnels) leaves only
 //     the innermost readable. CustomLayer in a FastParser handles every custom type in one object.
-//   - DNS: the tshark diff checks id, flags, counts, question and record names; record data
-//     (A/AAAA/CNAME...) has no typed accessors yet beyond DnsRecord::rdata and Dns::name().
+//   - DNS: record data is typed by Dns::parse_rdata() for A/AAAA/CNAME/NS/PTR/MX/SOA/SRV and
+//     DnsTextReader for TXT; other types (NSEC, OPT options, HTTPS...) are DnsRecord::rdata bytes.
 //   - custom decoders get a layer class from their key (EtherType: link, IP protocol:
 //     transport, port: application); no way yet to choose another.
-//   - Adding Dhcp (136 bytes) grew the AnyLayer variant: Layer is 168 bytes, Packet 4 KiB. The
-//     speed targets (eager Eth/IPv4/TCP <= 60 ns, fast parser <= 25, DNS <= 150, craft <= 120)
-//     were not re-measured on a quiet machine after the second part; bench/layers_bench and
-//     bench/layers_libtins_bench (libtins oracle, same run) measure them. No gopacket oracle.
+//   - Adding Dhcp (136 bytes) grew the AnyLayer variant: Layer is 168 bytes, Packet 4 KiB.
+//   - Speed (targets: eager Eth/IPv4/TCP <= 60 ns and >= 2x libtins, fast parser <= 25, DNS
+//     <= 150, craft <= 120): bench/layers_oracles.sh measures every mode against libtins and
+//     gopacket on pxgen captures in one run. The decode loop keeps spans out of 16-byte copies
+//     of fresh stores (detail::fresh_span): that stall was most of the eager time.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +60,7 @@
 #include <vector>
 
 #include "pcapxx/layers/arp.hpp"
+#include "pcapxx/layers/checksum_status.hpp"
 #include "pcapxx/layers/custom.hpp"
 #include "pcapxx/layers/dhcp.hpp"
 #include "pcapxx/layers/dns.hpp"
