@@ -152,13 +152,19 @@ struct BpfContext {
 enum class BpfRules : std::uint8_t {
   kernel,   ///< exactly what Linux accepts for SO_ATTACH_FILTER
   libpcap,  ///< the kernel's rules, but unconditional jumps may go backward (libpcap's
-            ///< protochain code does; such programs only run in userland) and scratch memory
-            ///< may be read before a store (it reads as 0 here)
+            ///< protochain code does; such programs only run in userland), scratch memory
+            ///< may be read before a store (it reads as 0 here) and absolute loads may use
+            ///< ancillary offsets the kernel does not know (they reject the packet)
 };
 
 /// Checks a program with the Linux kernel's classic BPF rules (bpf_check_classic and
 /// check_load_and_stores); the error names the first offending instruction and the rule.
 Result<void> validate_program(std::span<const BpfInsn> program, BpfRules rules = BpfRules::kernel);
+
+/// The rules a compiled filter needs: libpcap when it jumps backward (protochain) or loads at an
+/// ancillary offset the kernel does not know (a user's constant offset, e.g. `ether[0xfffffff0]`,
+/// which libpcap compiles to an out-of-bounds load), else kernel.
+BpfRules required_rules(std::span<const BpfInsn> program) noexcept;
 
 /// How many backward jumps run_program follows for one packet before it gives up and returns 0.
 inline constexpr std::uint32_t kBpfMaxBackwardJumps = 1u << 16;

@@ -1,6 +1,11 @@
 // The classic BPF interpreter with the semantics a Linux socket filter has (net/core/filter.c:
 // bpf_convert_filter, bpf_skb_load_helper_*, bpf_internal_load_pointer_neg_helper and the
 // SKF_AD_* loads). Per packet: no allocation, no lock, no system call.
+// Limitation: these are the kernel's semantics even for savefiles. libpcap's userland
+// bpf_filter treats every negative offset as out of bounds (reject) and does not wrap X + k, so
+// on `ether[0xfffff000]` ([proto]), `ether[0xffe00000]` (SKF_LL_OFF) or `tcp[0xfffffff0]`
+// ([x + -2]) our verdicts can differ from libpcap's userland ones (huge_offsets_tcpdump_test
+// prints both counts); the JIT mirrors this interpreter.
 #include <array>
 
 #include "core/byte_order.hpp"

@@ -97,6 +97,15 @@ Result<void> check_memory_loads(std::span<const BpfInsn> program) {
 
 }  // namespace
 
+BpfRules required_rules(std::span<const BpfInsn> program) noexcept {
+  for (const BpfInsn& insn : program) {
+    if (insn.code == (kJmp | kJa) && insn.k >= 0x80000000u) return BpfRules::libpcap;
+    if (insn_class(insn.code) == kLd && insn_mode(insn.code) == kAbs && insn.k >= kAdOff && !ancillary_known(insn.k))
+      return BpfRules::libpcap;
+  }
+  return BpfRules::kernel;
+}
+
 Result<void> validate_program(std::span<const BpfInsn> program, BpfRules rules) {
   if (program.empty()) return fail(Errc::invalid_argument, "bpf program is empty");
   if (program.size() > kMaxInsns)
@@ -140,7 +149,9 @@ Result<void> validate_program(std::span<const BpfInsn> program, BpfRules rules) 
       case kLd | kW | kAbs:
       case kLd | kH | kAbs:
       case kLd | kB | kAbs:
-        if (insn.k >= kAdOff && !ancillary_known(insn.k))
+        // libpcap's bpf_validate accepts any offset: an unknown one is an out-of-bounds load
+        // (the program returns 0), e.g. `ether[0xfffffff0:4]`.
+        if (rules == BpfRules::kernel && insn.k >= kAdOff && !ancillary_known(insn.k))
           return reject(pc, insn, fmt::format("unknown ancillary offset SKF_AD_OFF + {}", insn.k - kAdOff));
         break;
       default:

@@ -13,7 +13,10 @@ namespace pcapxx::filter::codegen_detail {
 std::vector<BpfInsn> Gen::hdr(std::uint16_t size, std::uint32_t off) {
   if (!radiotap_) return index_load(size, 0, off);
   need_radiotap_ = true;
-  if (is_var(off))  // a user's index in the variable range (see offset_fits): X = M[radiotap] + off
+  // A user's index in the variable range (see offset_fits) or one that wraps the sum around
+  // (ether[0xffffffff]): X = M[radiotap] + off, added in A as libpcap does (libpcap's
+  // interpreter refuses [x + k] with a huge k, but loads the byte the 32-bit sum names).
+  if (is_var(off) || off >= 0x80000000u)
     return {stmt(kLd | kMem, kCellRadiotap), stmt(kAlu | kAdd | kK, off), stmt(kMisc | kTax, 0),
             stmt(kLd | size | kInd, 0)};
   return {stmt(kLdx | kMem, kCellRadiotap), stmt(kLd | size | kInd, off)};

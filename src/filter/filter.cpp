@@ -27,11 +27,9 @@ Result<BpfProgram> compile_filter(std::string_view expr, LinkType link, const Fi
                                     options.savefile_swapped});
   if (!program) return program;
   // The generator only emits kernel-valid programs, except that protochain loops backward as
-  // libpcap's does; a failure here is a bug worth reporting.
-  bool backward = std::any_of(program->begin(), program->end(), [](const BpfInsn& i) {
-    return i.code == (bpf::kJmp | bpf::kJa) && i.k >= 0x80000000u;
-  });
-  if (auto valid = validate_program(*program, backward ? BpfRules::libpcap : BpfRules::kernel); !valid)
+  // libpcap's does and a user's constant offset may land on an ancillary offset the kernel does
+  // not know (libpcap compiles `ether[0xfffffff0:4]` to `ld [-16]`); a failure here is a bug.
+  if (auto valid = validate_program(*program, required_rules(*program)); !valid)
     return fail(Errc::unsupported, fmt::format("filter: internal error, generated program invalid: {}", valid.error().what()));
   return program;
 }
