@@ -16,7 +16,8 @@
 // CaptureOptions and deliver the run of ready frames (one frame per packet). Immediate mode stays
 // on V3: the reader takes finished packets out of the block the kernel is still filling (see
 // src/capture/linux/ring_reader.cpp) and a second, ring-less "doorbell" socket wakes it per
-// packet at low rates, so floods still arrive a block at a time.
+// packet at low rates; while packets come faster than a wake-up each, it waits for a retired
+// block or 1 ms instead, so floods still arrive in batches (bench/capture_bench.cpp measures both).
 //
 // Several devices in one Source: MultiCapture. PACKET_FANOUT over N rings: open_fanout().
 // Where packets were lost: LiveCapture::loss_account().
@@ -31,9 +32,18 @@
 //     (GRO/TSO) is cut to the frame, with origlen kept;
 //   - immediate mode's in-block reading relies on x86's store order (TSO); elsewhere it
 //     falls back to a 1 ms block timeout;
-//   - monitor mode and hardware timestamps are not implemented;
+//   - monitor mode is refused (Errc::unsupported): on a device that is not wireless, as libpcap
+//     refuses it; on a wireless one because pcapxx does not implement it. Hardware timestamps
+//     are not implemented;
+//   - a buffer_size larger than the machine's physical memory can never be mapped: the ring
+//     falls back to the default size and warnings() says so (a smaller size the kernel refuses
+//     is halved until it fits); a capture bound to one protocol sees no outgoing packets (the
+//     kernel hands those only to ETH_P_ALL taps, net/core/dev.c dev_queue_xmit_nit);
 //   - a filter running in userspace (FilterPlacement) sees SKF_AD_MARK, QUEUE, RXHASH and CPU
-//     as 0, and stats().received still counts what the kernel's filter passed.
+//     as 0, and stats().received still counts what the kernel's filter passed;
+//   - LINUX_SLL2 frames keep no VLAN tag the kernel stripped (as libpcap 1.10, which puts tags
+//     back only into EN10MB and LINUX_SLL frames); MultiCapture takes its members' link types
+//     when it opens (choose LINUX_SLL2 through CaptureOptions::cooked_link_type there).
 #pragma once
 
 #include <cstdint>
@@ -63,11 +73,16 @@ struct CaptureOptions {
   int timeout_ms = 1000;               ///< how long next_batch waits; 0 waits forever
   bool immediate = false;              ///< deliver packets as soon as they arrive
   std::size_t buffer_size = 2 << 20;   ///< ring size in bytes; shrunk if the kernel refuses
+  bool monitor = false;                ///< rfmon (pcap_set_rfmon); refused, see the header comment
   bool nanosecond = false;             ///< report ns timestamps; otherwise truncated to µs
   CaptureDirection direction = CaptureDirection::in_out;
   std::uint16_t protocol = 0x0003;     ///< ethertype to capture; 0x0003 (ETH_P_ALL) = all
   std::optional<BpfProgram> filter;    ///< attached before the socket is bound: no leakage
   TpacketVersion tpacket_version = TpacketVersion::v3;  ///< ring layout; V3 batches by block
+  /// The header a cooked capture ("any", devices whose link header pcapxx does not know) puts
+  /// before each packet: LINUX_SLL (16 bytes) or LINUX_SLL2 (20 bytes, with the interface
+  /// index). Written in the ring's headroom, nothing is copied. Ignored by other captures.
+  LinkType cooked_link_type = dlt::kLinuxSll;
 };
 
 /// Where the packets that reached a device went, and where some were lost; counters since the
@@ -148,11 +163,14 @@ class LiveCapture final : public Source {
   /// are never delivered. On error the capture keeps its previous filter, except where the
   /// message says otherwise.
   Result<void> set_filter(const BpfProgram& program);
-  /// set_filter for a program compiled for another link type than link_type() (LINUX_SLL2 on
-  /// a cooked capture, whose frames a caller rewrites): the kernel runs its translation; fails
-  /// with Errc::unsupported, leaving an accept-all kernel filter, when any of it would have to
-  /// run in userspace (the frames delivered are not of that link type).
-  Result<void> set_filter(const BpfProgram& program, LinkType program_link);
+  /// The link types this capture can deliver (set_link_type): LINUX_SLL and LINUX_SLL2 on a
+  /// cooked capture, its own link type on any other.
+  [[nodiscard]] std::span<const LinkType> link_types() const noexcept;
+  /// Switches a cooked capture between LINUX_SLL and LINUX_SLL2 headers (pcap_set_datalink);
+  /// batches from the next next_batch() on have the new header. The filter stays as it is
+  /// (as libpcap's): set one compiled for the new link type. Errc::unsupported for a link
+  /// type not in link_types().
+  Result<void> set_link_type(LinkType link);
   /// Where the filter runs now (set by open and set_filter).
   [[nodiscard]] FilterPlacement filter_placement() const noexcept;
   /// Why the filter runs (partly) in userspace; "" when the kernel decides every packet.
@@ -164,7 +182,8 @@ class LiveCapture final : public Source {
   [[nodiscard]] bool nonblocking() const noexcept;
   /// A descriptor that polls readable when a block may be ready (pcap_get_selectable_fd).
   [[nodiscard]] int selectable_fd() const noexcept;
-  /// Makes a waiting or the next next_batch return BatchStatus::end; safe from any thread.
+  /// Makes a waiting or the next next_batch return BatchStatus::end; safe from any thread and
+  /// from a signal handler (an atomic store and an eventfd write).
   void break_loop() noexcept;
   /// Counters and a loss account: ring, device and per-CPU backlog (see LossAccount).
   [[nodiscard]] LossAccount loss_account() const;

@@ -3,8 +3,7 @@
 // pcap_setfilter hands a live handle's program to LiveCapture::set_filter (which translates it
 // for cooked sockets and runs in userspace what the kernel cannot decide or refuses; a refusal
 // prints libpcap's warning on stderr), and runs the pcapxx interpreter in user space on
-// savefiles and on LINUX_SLL2 live handles (their frames are rewritten here, after the
-// capture); bpf_validate is the pcapxx validator, bpf_image / bpf_dump its listings.
+// savefiles; bpf_validate is the pcapxx validator, bpf_image / bpf_dump its listings.
 //
 // Differences from libpcap: filters the pcapxx compiler does not support yet fail with its
 // message and "(not supported yet by pcapxx)" (the list is in include/pcapxx/filter.hpp);
@@ -172,39 +171,24 @@ PCAPXX_CAPI int pcap_setfilter(pcap_t* p, struct bpf_program* fp) {
       // LiveCapture::set_filter empties the ring: the views of the batch being handed out go.
       p->batch = {};
       p->batch_index = 0;
-      if (p->linktype != DLT_LINUX_SLL2) {
-        // The capture decides what the kernel runs (translated for cooked sockets, userspace
-        // for what the kernel cannot see or refuses) and runs the rest on its frames.
-        if (auto ok = p->live->set_filter(copy); !ok) {
-          p->set_error(ok.error().message);
-          return PCAP_ERROR;
-        }
-        if (int refused = p->live->filter_refusal_errno(); refused != 0 && refused != ENOPROTOOPT &&
-                                                            refused != EOPNOTSUPP) {
-          // libpcap 1.10's words on stderr when the kernel refuses a filter.
-          if (refused == ENOMEM)
-            std::fputs("Warning: Couldn't allocate kernel memory for filter: try increasing net.core.optmem_max "
-                       "with sysctl\n", stderr);
-          else
-            std::fprintf(stderr, "Warning: Kernel filter failed: %s\n", std::strerror(refused));
-        }
-        p->has_filter = false;
-        p->filter.reset();
-        return 0;
-      }
-      // LINUX_SLL2 frames are rewritten from the capture's LINUX_SLL ones here (live.cpp): the
-      // kernel runs the program's translation when it decides every packet; otherwise (or when
-      // the kernel refuses it) the kernel passes everything and the program runs here.
-      if (p->live->set_filter(copy, pcapxx::dlt::kLinuxSll2)) {
-        p->has_filter = false;
-        p->filter.reset();
-        return 0;
-      }
-      static const pcapxx::BpfProgram kAcceptAll = {pcapxx::BpfInsn{0x06, 0, 0, 0xffffffffu}};
-      if (auto ok = p->live->set_filter(kAcceptAll); !ok) {
+      // The capture decides what the kernel runs (translated for cooked sockets, userspace
+      // for what the kernel cannot see or refuses) and runs the rest on its frames.
+      if (auto ok = p->live->set_filter(copy); !ok) {
         p->set_error(ok.error().message);
         return PCAP_ERROR;
       }
+      if (int refused = p->live->filter_refusal_errno(); refused != 0 && refused != ENOPROTOOPT &&
+                                                          refused != EOPNOTSUPP) {
+        // libpcap 1.10's words on stderr when the kernel refuses a filter.
+        if (refused == ENOMEM)
+          std::fputs("Warning: Couldn't allocate kernel memory for filter: try increasing net.core.optmem_max "
+                     "with sysctl\n", stderr);
+        else
+          std::fprintf(stderr, "Warning: Kernel filter failed: %s\n", std::strerror(refused));
+      }
+      p->has_filter = false;
+      p->filter.reset();
+      return 0;
     }
     auto runner = pcapxx::BpfRunner::create(std::move(copy), pcapxx::BpfRules::libpcap);
     if (!runner) {

@@ -99,7 +99,6 @@ struct pcap {
   std::unique_ptr<pcapxx::LiveCapture> live;
   pcap_direction_t direction = PCAP_D_INOUT;  ///< applied to delivered packets (pcap_setdirection)
   int datalink_choice = -1;  ///< DLT picked with pcap_set_datalink among equivalent ones
-  std::vector<std::byte> sll2_packet;  ///< the packet rewritten for LINUX_SLL2 (live.cpp)
   bool stale_live_break = false;  ///< a pcap_breakloop reported before LiveCapture saw it
 
   /// An activated live handle.

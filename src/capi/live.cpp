@@ -8,11 +8,12 @@
 // the frames it sent. Nanosecond handles turn on SO_TIMESTAMPNS as libpcap does (kernel receive
 // time stamps; belongs in CaptureOptions of the capture module).
 //
+// LINUX_SLL2 (pcap_set_datalink on a cooked capture) is the capture's own: it writes the header
+// in the ring (LiveCapture::set_link_type).
+//
 // Differences from libpcap: monitor mode is never available (PCAP_ERROR_RFMON_NOTSUP); only
-// the host time stamp type; LINUX_SLL2 on a cooked capture costs a copy per packet (pcapxx's
-// capture writes only LINUX_SLL headers; to move into the capture module); pcap_setdirection
-// after activation drops packets of the other direction here, as libpcap does on Linux, since
-// LiveCapture applies a direction only at open.
+// the host time stamp type; pcap_setdirection after activation drops packets of the other
+// direction here, as libpcap does on Linux, since LiveCapture applies a direction only at open.
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -111,30 +112,6 @@ bool wanted_direction(const pcap_t* p, pcapxx::Direction d) {
                                    : d == pcapxx::Direction::outbound;
 }
 
-// LINUX_SLL2 chosen with pcap_set_datalink on a cooked capture: pcapxx's capture writes
-// LINUX_SLL (v1) headers, so each packet is copied with its header rewritten. Layouts from the
-// tcpdump.org link-layer header types registry (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2).
-constexpr std::size_t kSllHeader = 16;
-constexpr std::size_t kSll2Header = 20;
-
-std::span<const std::byte> to_sll2(pcap_t* p, std::span<const std::byte> sll, std::uint32_t ifindex) {
-  std::vector<std::byte>& out = p->sll2_packet;
-  out.resize(sll.size() + kSll2Header - kSllHeader);
-  const std::byte* in = sll.data();
-  std::byte* o = out.data();
-  o[0] = in[14];  // protocol
-  o[1] = in[15];
-  o[2] = o[3] = std::byte{0};  // reserved
-  for (int i = 0; i < 4; ++i) o[4 + i] = static_cast<std::byte>(ifindex >> (24 - 8 * i));
-  o[8] = in[2];    // ARPHRD type
-  o[9] = in[3];
-  o[10] = in[1];   // packet type (low byte of v1's 16-bit field)
-  o[11] = in[5];   // address length (low byte)
-  std::memcpy(o + 12, in + 6, 8);
-  std::memcpy(o + kSll2Header, in + kSllHeader, sll.size() - kSllHeader);
-  return out;
-}
-
 }  // namespace
 
 int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
@@ -164,8 +141,7 @@ int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
       p->batch = got->packets;
       p->batch_index = 0;
     }
-    const std::size_t index = p->batch_index++;
-    const pcapxx::PacketView& v = p->batch[index];
+    const pcapxx::PacketView& v = p->batch[p->batch_index++];
     if (!wanted_direction(p, v.header.direction)) continue;
     pcap_pkthdr& h = p->header;
     h.ts.tv_sec = static_cast<time_t>(v.header.ts.seconds());
@@ -174,21 +150,7 @@ int live_read(pcap_t* p, int cnt, pcap_handler callback, unsigned char* user) {
                                                 : v.header.ts.subsec_us());
     h.caplen = v.header.caplen;
     h.len = v.header.origlen;
-    const auto* data = reinterpret_cast<const unsigned char*>(v.data.data());
-    std::span<const std::byte> bytes = v.data;
-    if (p->linktype == DLT_LINUX_SLL2 && v.data.size() >= kSllHeader) [[unlikely]] {
-      auto ifindexes = p->live->batch_ifindexes();
-      bytes = to_sll2(p, v.data, index < ifindexes.size() ? ifindexes[index] : 0);
-      data = reinterpret_cast<const unsigned char*>(bytes.data());
-      h.caplen += kSll2Header - kSllHeader;
-      h.len += kSll2Header - kSllHeader;
-    }
-    if (p->has_filter) {
-      std::uint32_t keep = p->filter->run(bytes, h.len);
-      if (keep == 0) continue;
-      h.caplen = std::min(h.caplen, keep);
-    }
-    callback(user, &h, data);
+    callback(user, &h, reinterpret_cast<const unsigned char*>(v.data.data()));
     ++n;
     if (cnt > 0 && n >= cnt) return n;
   }
@@ -203,7 +165,7 @@ int live_inject(pcap_t* p, const void* buf, std::size_t size) {
     p->set_error("Sending packets isn't supported on the \"any\" device");
     return PCAP_ERROR;
   }
-  if (p->live->link_type().dlt == DLT_LINUX_SLL) {
+  if (p->live->link_type().dlt == DLT_LINUX_SLL || p->live->link_type().dlt == DLT_LINUX_SLL2) {
     // A cooked (SOCK_DGRAM) socket would need the link header as an address, not in the frame.
     p->set_error("Sending packets isn't supported in cooked mode");
     return PCAP_ERROR;

@@ -17,14 +17,13 @@ namespace {
 
 using pcapxx::capi::not_activated;
 
-// The DLTs a live device offers, as libpcap on Linux: Ethernet devices also DOCSIS (the same
-// frames), cooked captures ("any") also LINUX_SLL2 (live.cpp rewrites the header); every
-// other device its own link type.
+// The DLTs a live device offers, as libpcap on Linux: what the capture can deliver (cooked
+// captures LINUX_SLL and LINUX_SLL2), and on Ethernet devices also DOCSIS (the same frames).
 std::vector<int> live_datalinks(const pcap_t* p) {
-  int own = p->live->link_type().dlt;
-  if (own == DLT_EN10MB) return {DLT_EN10MB, DLT_DOCSIS};
-  if (own == DLT_LINUX_SLL) return {DLT_LINUX_SLL, DLT_LINUX_SLL2};
-  return {own};
+  std::vector<int> dlts;
+  for (pcapxx::LinkType t : p->live->link_types()) dlts.push_back(t.dlt);
+  if (dlts.size() == 1 && dlts.front() == DLT_EN10MB) dlts.push_back(DLT_DOCSIS);
+  return dlts;
 }
 
 }  // namespace
@@ -70,11 +69,19 @@ PCAPXX_CAPI int pcap_set_datalink(pcap_t* p, int dlt) {
   if (dlt >= 0 && dlt == p->linktype) return 0;
   if (p->is_live()) {
     try {
-      for (int d : live_datalinks(p)) {
-        if (d == dlt) {
+      for (pcapxx::LinkType t : p->live->link_types()) {
+        if (t.dlt == dlt) {
+          if (auto ok = p->live->set_link_type(t); !ok) {
+            p->set_error(ok.error().message);
+            return PCAP_ERROR;
+          }
           p->linktype = dlt;
           return 0;
         }
+      }
+      if (dlt == DLT_DOCSIS && p->linktype == DLT_EN10MB) {  // the same frames, only named otherwise
+        p->linktype = dlt;
+        return 0;
       }
     } catch (...) {
     }

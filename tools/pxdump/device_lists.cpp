@@ -84,10 +84,12 @@ int print_link_types(const std::string& name) {
     fmt::print(stderr, "pxdump: {}\n", dev.error().what());
     return 1;
   }
-  // A capture delivers exactly the device's link type: pcapxx does not switch a live capture
-  // to another one (libpcap offers DOCSIS on Ethernet and LINUX_SLL2 on "any" besides).
+  // A cooked capture delivers LINUX_SLL or LINUX_SLL2 (-y); any other the device's link type
+  // (libpcap offers DOCSIS on Ethernet besides).
   fmt::print(stderr, "Data link types for {} (use option -y to set):\n  {}\n", dev->name,
              link_type_text(dev->link_type));
+  if (dev->link_type == pcapxx::dlt::kLinuxSll)
+    fmt::print(stderr, "  {}\n", link_type_text(pcapxx::dlt::kLinuxSll2));
   return 0;
 }
 

@@ -35,7 +35,14 @@ std::uint32_t netmask_of(const std::string& device) {
   return net ? net->mask : 0;
 }
 
-// The devices of -i (or the default one), with the link type -y asks for checked.
+// Whether a capture on a device can deliver `link`: its own link type, or LINUX_SLL2 where it
+// is captured cooked (LINUX_SLL); see CaptureOptions::cooked_link_type.
+bool device_offers(const pcapxx::Device& d, pcapxx::LinkType link) {
+  return d.link_type == link || (d.link_type == pcapxx::dlt::kLinuxSll && link == pcapxx::dlt::kLinuxSll2);
+}
+
+// The devices of -i (or the default one), with the link type -y asks for checked; a device
+// that offers it gets it as its link_type.
 pcapxx::Result<std::vector<pcapxx::Device>> chosen_devices(const Options& opt) {
   std::vector<pcapxx::Device> devices;
   if (opt.devices.empty()) {
@@ -51,11 +58,13 @@ pcapxx::Result<std::vector<pcapxx::Device>> chosen_devices(const Options& opt) {
   if (!opt.link_type_name.empty()) {
     auto wanted = link_type_by_name(opt.link_type_name);
     if (!wanted) return std::unexpected(wanted.error());
-    for (const auto& d : devices)
-      if (d.link_type != *wanted)
+    for (auto& d : devices) {
+      if (!device_offers(d, *wanted))
         return pcapxx::fail(pcapxx::Errc::unsupported,
                             fmt::format("{} is not one of the DLTs supported by this device ({} delivers {})",
                                         opt.link_type_name, d.name, link_type_text(d.link_type)));
+      d.link_type = *wanted;
+    }
   }
   return devices;
 }
@@ -116,9 +125,12 @@ int run_live(const Options& opt, const std::string& expression) {
     pcapxx::CaptureOptions co;
     co.snaplen = opt.snaplen;
     co.promiscuous = opt.promiscuous;
+    co.monitor = opt.monitor;
     co.immediate = opt.immediate;
     co.nanosecond = opt.nanosecond;
     co.direction = capture_direction(opt.direction);
+    // -y LINUX_SLL2 on a cooked device (chosen_devices checked it).
+    if (dev.link_type == pcapxx::dlt::kLinuxSll2) co.cooked_link_type = pcapxx::dlt::kLinuxSll2;
     if (opt.buffer_kib) co.buffer_size = static_cast<std::size_t>(*opt.buffer_kib) * 1024;
     std::uint32_t netmask = netmask_of(dev.name);
     if (!expression.empty()) {

@@ -10,7 +10,7 @@ namespace pxdump {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: pxdump [-#AdDeKlLJnOpqStUvxX] [-B size] [-c count] [-F file] [-i interface] [-j tstamptype]\n"
+    "Usage: pxdump [-#AdDeIKlLJnOpqStUvxX] [-B size] [-c count] [-F file] [-i interface] [-j tstamptype]\n"
     "              [-Q in|out|inout] [-r file] [-s snaplen] [-w file] [-y datalinktype]\n"
     "              [-C size] [-G seconds] [-V file] [-W count] [-z command] [-Z user]\n"
     "              [--immediate-mode] [--pcapng] [--print] [--time-stamp-precision=micro|nano]\n"
@@ -30,6 +30,8 @@ constexpr const char* kHelp =
     "  -J          list the time stamp types of the device (-i)\n"
     "  -j TYPE     time stamp type (only 'host' is implemented)\n"
     "  -p          do not put the device into promiscuous mode\n"
+    "  -I          put the device into monitor mode (wireless devices only; not implemented\n"
+    "              yet, so it is refused with the reason)\n"
     "  -s N        snapshot length: bytes kept per packet (0 = 262144, the default)\n"
     "  -B KIB      capture buffer size in KiB\n"
     "  -Q DIR      capture direction: in, out or inout\n"
@@ -137,6 +139,7 @@ ParseOutcome parse_options(int argc, char** argv) {
       {"list-time-stamp-types", no_argument, nullptr, 'J'},
       {"time-stamp-type", required_argument, nullptr, 'j'},
       {"no-promiscuous-mode", no_argument, nullptr, 'p'},
+      {"monitor-mode", no_argument, nullptr, 'I'},
       {"snapshot-length", required_argument, nullptr, 's'},
       {"buffer-size", required_argument, nullptr, 'B'},
       {"direction", required_argument, nullptr, 'Q'},
@@ -151,7 +154,7 @@ ParseOutcome parse_options(int argc, char** argv) {
   int c;
   unsigned long long n = 0;
   // '+' stops at the first non-option word: the filter expression follows, as in tcpdump.
-  while ((c = getopt_long(argc, argv, "+#AB:c:C:dDeF:G:hi:j:JKlLnOpqQ:r:s:StUvV:w:W:xXy:z:Z:", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "+#AB:c:C:dDeF:G:hi:Ij:JKlLnOpqQ:r:s:StUvV:w:W:xXy:z:Z:", kLong, nullptr)) != -1) {
     switch (c) {
       case 'r':
         if (o.read_file.empty()) o.read_file = optarg;
@@ -238,6 +241,7 @@ ParseOutcome parse_options(int argc, char** argv) {
       case 'L': o.list_link_types = true; break;
       case 'O': o.optimize = false; break;
       case 'p': o.promiscuous = false; break;
+      case 'I': o.monitor = true; break;
       case 'y': o.link_type_name = optarg; break;
       case 's':
         // tcpdump's limits and wording (MAXIMUM_SNAPLEN); 0 means the maximum.

@@ -75,6 +75,7 @@ struct Options {
   bool list_time_stamp_types = false; ///< -J
   std::string time_stamp_type;        ///< -j
   bool promiscuous = true;            ///< -p turns it off
+  bool monitor = false;               ///< -I: monitor mode (refused where unsupported)
   std::uint32_t snaplen = 262144;     ///< -s (0 means 262144)
   std::optional<std::uint64_t> buffer_kib;  ///< -B
   Direction direction = Direction::inout;   ///< -Q

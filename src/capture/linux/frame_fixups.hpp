@@ -1,6 +1,7 @@
 // Per-packet rewrites in ring memory, done in the frame's headroom so the payload is never
 // copied: 802.1Q/802.1ad tag reinsertion (the kernel strips the tag into tp_vlan_tci) and the
-// 16-byte LINUX_SLL header of cooked captures (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html).
+// cooked headers: 16-byte LINUX_SLL and 20-byte LINUX_SLL2
+// (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html, LINKTYPE_LINUX_SLL2.html).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@ namespace pcapxx::linux_capture {
 
 inline constexpr std::uint32_t kVlanTagLength = 4;
 inline constexpr std::uint32_t kSllHeaderLength = 16;
+inline constexpr std::uint32_t kSll2HeaderLength = 20;
 inline constexpr std::uint32_t kMacAddressesLength = 12;
 
 /// What a cooked header says about a packet; taken from the frame's sockaddr_ll.
@@ -22,6 +24,7 @@ struct CookedFields {
   std::uint16_t address_length = 0;
   const std::uint8_t* address = nullptr;  ///< 8 bytes (sll_addr)
   std::uint16_t protocol_be = 0;   ///< sll_protocol, already in network byte order
+  std::uint32_t ifindex = 0;       ///< sll_ifindex (LINUX_SLL2 only)
 };
 
 /// Moves the 12 MAC address bytes at `frame` back 4 bytes and writes TPID and TCI after them.
@@ -52,6 +55,22 @@ inline std::byte* write_cooked_header(std::byte* payload, const CookedFields& f,
   } else {
     std::memcpy(start + 14, &f.protocol_be, 2);
   }
+  return start;
+}
+
+/// Writes a LINUX_SLL2 header before `payload`: protocol 0-1, reserved (zero) 2-3, interface
+/// index 4-7, ARPHRD type 8-9, packet type 10, address length 11, address 12-19, all big
+/// endian. Needs 20 bytes of headroom; returns the new start. A VLAN tag the kernel stripped is
+/// not put back (libpcap 1.10 inserts tags only for EN10MB and LINUX_SLL).
+inline std::byte* write_cooked_v2_header(std::byte* payload, const CookedFields& f) noexcept {
+  std::byte* start = payload - kSll2HeaderLength;
+  std::memcpy(start, &f.protocol_be, 2);
+  detail::store_be16(start + 2, 0);
+  detail::store_be32(start + 4, f.ifindex);
+  detail::store_be16(start + 8, f.arphrd);
+  start[10] = static_cast<std::byte>(f.packet_type);
+  start[11] = static_cast<std::byte>(f.address_length);
+  std::memcpy(start + 12, f.address, 8);
   return start;
 }
 

@@ -55,10 +55,14 @@ struct LiveCapture::Impl {
   std::uint32_t ifindex = 0;      // 0 for "any"
   std::uint32_t lo_ifindex = 0;   // outgoing copies on lo are skipped (lo sees each packet twice)
   bool cooked = false;
+  bool cooked_v2 = false;         // cooked frames get LINUX_SLL2 headers instead of LINUX_SLL
   bool ethernet = false;
-  LinkType link_type{};           // of the frames delivered (LINUX_SLL when cooked)
+  LinkType link_type{};           // of the frames delivered (LINUX_SLL or LINUX_SLL2 when cooked)
+  std::vector<LinkType> link_types;  // what set_link_type may choose
   int version = 3;                // TPACKET_V1..V3 as 1..3
   bool peek = false;              // V3 immediate: take finished packets out of the open block
+  bool coalescing = false;        // peek under load: wait for a retired block or 200 us, not the doorbell
+  std::size_t since_wait = 0;     // peek: packets delivered since the last wait
   linux_capture::UniqueFd sock;
   linux_capture::UniqueFd wake;       // eventfd for break_loop
   linux_capture::UniqueFd netlink;    // for the device's counters
@@ -115,7 +119,6 @@ struct LiveCapture::Impl {
   struct PreparedFilter {
     KernelFilterPlan plan;
     std::optional<BpfRunner> runner;
-    bool foreign = false;  // compiled for another link type: the kernel must do it all
   };
   /// Plans `program` for this socket and builds its userspace part; no socket call, so a
   /// failure leaves the capture as it was.

@@ -48,7 +48,7 @@ std::uint32_t frame_overhead(int version) {
                                : version == 2 ? TPACKET2_HDRLEN
                                               : TPACKET3_HDRLEN;
   // af_packet.c tpacket_rcv: netoff = TPACKET_ALIGN(hdrlen + max(16, maclen)) + reserve.
-  return align_tpacket(hdrlen + 16) + kFrameReserve;
+  return align_tpacket(hdrlen + kKernelHeadroom) + kFrameReserve;
 }
 
 RingGeometry plan_frame_ring(int version, std::size_t buffer_size, std::uint32_t max_packet) {
@@ -67,7 +67,7 @@ RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen,
   const auto page = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));
   // A frame: tpacket3_hdr + sockaddr_ll, at least 16 bytes of link header room (af_packet.c
   // tpacket_rcv), our reserve, then the packet.
-  const std::uint32_t header = align_tpacket(TPACKET3_HDRLEN) + 16 + kFrameReserve;
+  const std::uint32_t header = align_tpacket(TPACKET3_HDRLEN) + kKernelHeadroom + kFrameReserve;
   const std::uint32_t frame = align_tpacket(header + std::min(snaplen, kLargestFrame));
   const std::uint32_t block_header = align_tpacket(sizeof(tpacket_block_desc));
   std::uint32_t block = grow_block(std::bit_ceil(std::max(page, frame + block_header)), buffer_size);
@@ -82,6 +82,8 @@ RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen,
 Result<RingGeometry> fit_ring(RingGeometry wanted, const std::string& device,
                               const RingAttempt& attempt, std::vector<std::string>& warnings) {
   RingGeometry g = wanted;
+  // tp_frame_nr is 32 bits: af_packet.c packet_set_ring refuses (EINVAL) a count past it.
+  while (g.block_count > 1 && std::uint64_t{g.frames_per_block()} * g.block_count > UINT32_MAX) g.block_count /= 2;
   for (;;) {
     int err = attempt(g);
     if (err == 0) {

@@ -13,9 +13,16 @@
 
 namespace pcapxx::linux_capture {
 
-/// Bytes the ring leaves before the link-layer header of every frame (PACKET_RESERVE): room to
-/// move the MAC addresses back and reinsert an 802.1Q tag, or to grow a cooked header by one.
-inline constexpr std::uint32_t kFrameReserve = 4;
+/// Bytes of headroom af_packet.c always leaves before a frame's data (tpacket_rcv: at least 16
+/// bytes of link header room after sockaddr_ll, for SOCK_DGRAM exactly 16).
+inline constexpr std::uint32_t kKernelHeadroom = 16;
+/// The most a frame grows in its headroom: a LINUX_SLL header plus a reinserted VLAN tag
+/// (16 + 4), or a LINUX_SLL2 header (20; libpcap puts no tag back there), or a tag in front
+/// of an Ethernet frame's type (4) (frame_fixups.hpp).
+inline constexpr std::uint32_t kLargestFrameGrowth = 20;
+/// Bytes the ring leaves before the link-layer header of every frame (PACKET_RESERVE), on top
+/// of the kernel's headroom, so that every rewrite above fits.
+inline constexpr std::uint32_t kFrameReserve = kLargestFrameGrowth - kKernelHeadroom;
 
 /// Block size and count of a ring; V1/V2 cut each block into fixed frames.
 struct RingGeometry {
