@@ -1,6 +1,6 @@
-# Live capture: CPU per packet and drop-free rate against libpcap (linked into this benchmark
-# only, from capture_bench_libpcap.c), latency against tcpdump, fanout 1 vs 2 rings. Needs root;
-# run bench/capture_bench.sh.
+# Live capture: CPU per packet (flood, full-ring drain, immediate-mode flood) and drop-free rate
+# against libpcap (linked into this benchmark only, from capture_bench_libpcap.c), latency against
+# libpcap in-process and tcpdump, fanout 1 vs 2 rings. Needs root; run bench/capture_bench.sh.
 if(TARGET pcapxx_capture)
   find_library(PCAPXX_BENCH_CAPTURE_PCAP_LIB pcap)
   if(PCAPXX_BENCH_CAPTURE_PCAP_LIB)

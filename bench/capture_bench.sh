@@ -1,7 +1,8 @@
 #!/bin/sh
 # Live capture benchmark (needs root: it makes network namespaces and a veth pair, and removes
-# them). Builds capture_bench if needed and runs it; prints ours, libpcap/tcpdump and the ratios.
-#   bench/capture_bench.sh [build-dir] [--quick]
+# them). Builds capture_bench if needed and runs it; prints ours, libpcap/tcpdump, the medians
+# of the repeats and the ratios (see the top of bench/capture_bench.cpp for each measure).
+#   bench/capture_bench.sh [build-dir] [--quick] [--repeat N] [--only flood,drain,immediate,...]
 set -e
 build=${1:-build}
 [ $# -gt 0 ] && shift
