@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint32_t net = read32(rest, 0);
     ctx.net_offset = (net & 0x80000000u) ? pcapxx::BpfContext::kNoOffset : (net & 0x7fffffffu) % 128;
     if ((net & 0x40000000u) != 0) ctx.net_offset = 0xffffffffu - (net & 0xff);  // near 2^32
+    ctx.userspace = (net & 0x100u) != 0;  // libpcap's userland meaning, or the kernel's
     ctx.vlan_tci = static_cast<std::uint16_t>(read32(rest, 4));
     ctx.vlan_present = (read32(rest, 4) >> 16) & 1;
     ctx.protocol = static_cast<std::uint16_t>(read32(rest, 8));
@@ -64,8 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint32_t want = pcapxx::run_program(program, cut, wire, ctx);
     std::uint32_t got = jit->run(cut, wire, ctx);
     if (want != got) {
-      std::fprintf(stderr, "jit %u, interpreter %u on %zu bytes (net_offset %u)\n%s", got, want, len,
-                   ctx.net_offset, pcapxx::format_program(program, pcapxx::BpfListing::image).c_str());
+      std::fprintf(stderr, "jit %u, interpreter %u on %zu bytes (net_offset %u, %s meaning)\n%s", got, want, len,
+                   ctx.net_offset, ctx.userspace ? "userspace" : "kernel",
+                   pcapxx::format_program(program, pcapxx::BpfListing::image).c_str());
       std::abort();
     }
   }

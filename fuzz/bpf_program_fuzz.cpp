@@ -51,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ctx.vlan_tci = static_cast<std::uint16_t>(rest[1] << 4 | rest[2]);
       ctx.pkttype = rest[3] & 7;
       ctx.net_offset = rest[0] & 2 ? 14 : pcapxx::BpfContext::kNoOffset;
+      ctx.userspace = (rest[0] & 4) != 0;
     }
     std::span<const std::byte> packet = std::as_bytes(rest);
     // The whole tail, a truncated capture of it, and an empty packet.

@@ -129,6 +129,11 @@ constexpr BpfInsn jump(std::uint16_t code, std::uint32_t k, std::uint8_t jt, std
 
 /// What a Linux socket filter can see besides the packet bytes: the values ancillary loads
 /// (k = SKF_AD_OFF + SKF_AD_*) return, and where the network header starts (SKF_NET_OFF).
+/// By default (userspace == true) loads have the meaning of libpcap's userland bpf_filter, as
+/// `tcpdump -r` runs a filter: every negative offset (SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF and
+/// the rest) is out of bounds and X + k is not wrapped, so those loads reject the packet and the
+/// other fields are not read. Live capture's userspace fallback sets userspace = false and fills
+/// in the fields, so a program keeps the meaning the kernel gives it.
 struct BpfContext {
   static constexpr std::uint32_t kNoOffset = 0xffffffff;
 
@@ -146,6 +151,7 @@ struct BpfContext {
   std::uint32_t pay_offset = 0;    ///< SKF_AD_PAY_OFFSET
   std::uint32_t random = 0;        ///< SKF_AD_RANDOM (fixed, so runs are reproducible)
   std::uint32_t net_offset = kNoOffset;  ///< network header offset, or kNoOffset (SKF_NET_OFF loads fail)
+  bool userspace = true;  ///< libpcap's userland load semantics; false: the kernel's (SKF_* offsets, X + k wraps)
 };
 
 /// Which checker a program must satisfy.
@@ -170,7 +176,8 @@ BpfRules required_rules(std::span<const BpfInsn> program) noexcept;
 inline constexpr std::uint32_t kBpfMaxBackwardJumps = 1u << 16;
 
 /// Runs a program over one packet and returns its verdict (0 = drop, else bytes to keep).
-/// `packet` is the captured bytes (loads beyond them make the program return 0); `wire_len` is
+/// `packet` is the captured bytes (loads beyond them make the program return 0; negative offsets
+/// and indexed loads see `context`, see BpfContext::userspace); `wire_len` is
 /// what BPF_LEN loads. Precondition: validate_program accepted the program (either rules).
 /// No allocation, no system call.
 std::uint32_t run_program(std::span<const BpfInsn> program, std::span<const std::byte> packet,

@@ -6,9 +6,11 @@
 //   if (runner->engine() == pcapxx::BpfEngine::interpreter) log(runner->interpreter_reason());
 //
 // The generated code has run_program's semantics exactly (bpf.hpp): out-of-bounds loads,
-// division by X == 0 and unknown ancillary offsets return 0; shifts by X >= 32 give 0;
-// SKF_NET_OFF/SKF_LL_OFF loads and ancillary loads read the BpfContext; backward jumps of
-// libpcap-rules programs are bounded by kBpfMaxBackwardJumps. A and X live in registers,
+// division by X == 0 and unknown ancillary offsets return 0; shifts by X >= 32 give 0; with
+// the default context (BpfContext::userspace, libpcap's userland meaning) every load at a
+// negative offset returns 0 and X + k does not wrap; with userspace off, SKF_NET_OFF/SKF_LL_OFF
+// loads and ancillary loads read the BpfContext and X + k wraps in 32 bits, as in the kernel;
+// backward jumps of libpcap-rules programs are bounded by kBpfMaxBackwardJumps. A and X live in registers,
 // scratch memory on the stack; per packet there is no call into C++ (SKF_AD_NLATTR and
 // SKF_AD_NLATTR_NEST, netlink-only, call the interpreter's code for that one load).
 //

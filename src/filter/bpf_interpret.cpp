@@ -1,11 +1,14 @@
-// The classic BPF interpreter with the semantics a Linux socket filter has (net/core/filter.c:
-// bpf_convert_filter, bpf_skb_load_helper_*, bpf_internal_load_pointer_neg_helper and the
-// SKF_AD_* loads). Per packet: no allocation, no lock, no system call.
-// Limitation: these are the kernel's semantics even for savefiles. libpcap's userland
-// bpf_filter treats every negative offset as out of bounds (reject) and does not wrap X + k, so
-// on `ether[0xfffff000]` ([proto]), `ether[0xffe00000]` (SKF_LL_OFF) or `tcp[0xfffffff0]`
-// ([x + -2]) our verdicts can differ from libpcap's userland ones (huge_offsets_tcpdump_test
-// prints both counts); the JIT mirrors this interpreter.
+// The classic BPF interpreter, with two meanings for the loads a packet's bytes do not answer
+// (BpfContext::userspace):
+//   - userspace (the default): libpcap's userland bpf_filter, what `tcpdump -r` runs. Every
+//     negative offset is out of bounds and an indexed load adds X + k without wrapping, so
+//     `ether[0xfffff000]`, `ether[0xffe00000]` or `tcp[0xfffffff0]` ([x + -2]) reject.
+//   - kernel: a Linux socket filter (net/core/filter.c: bpf_convert_filter,
+//     bpf_skb_load_helper_*, bpf_internal_load_pointer_neg_helper and the SKF_AD_* loads):
+//     X + k wraps in 32 bits, SKF_AD_OFF loads read the context, SKF_NET_OFF / SKF_LL_OFF
+//     ones index from the network header or the frame's start.
+// Both check an in-bounds load of captured bytes the same way, so the common path is shared.
+// Per packet: no allocation, no lock, no system call. The JIT mirrors this interpreter.
 #include <array>
 
 #include "core/byte_order.hpp"
@@ -17,13 +20,15 @@ namespace {
 using namespace bpf;
 
 // Where a load of `size` bytes at signed offset `offset` lands, or nullptr when it is outside
-// the packet: non-negative offsets index the captured bytes; SKF_NET_OFF and SKF_LL_OFF based
-// ones index from the network header or the start of the frame.
+// the packet: non-negative offsets index the captured bytes; for the kernel's meaning,
+// SKF_NET_OFF and SKF_LL_OFF based ones index from the network header or the frame's start.
 inline const std::byte* locate(std::span<const std::byte> packet, std::uint32_t offset,
                                std::uint32_t size, const BpfContext& ctx) noexcept {
   std::uint64_t start = 0;
   if (static_cast<std::int32_t>(offset) >= 0) {
     start = offset;
+  } else if (ctx.userspace) {
+    return nullptr;  // libpcap's userland: every negative offset is out of bounds
   } else if (offset >= kNetOff) {
     if (ctx.net_offset == BpfContext::kNoOffset) return nullptr;
     start = std::uint64_t{ctx.net_offset} + (offset - kNetOff);
@@ -80,6 +85,8 @@ std::uint32_t nlattr_nest(std::span<const std::byte> packet, std::uint32_t a, st
 constexpr std::uint64_t kRejectLoad = std::uint64_t{1} << 32;
 [[gnu::noinline]] std::uint64_t load_special(const BpfInsn& in, std::uint32_t offset, std::span<const std::byte> packet,
                                              const BpfContext& ctx, std::uint32_t a, std::uint32_t x) noexcept {
+  // libpcap's bpf_filter: the in-bounds loads took the fast path; everything else rejects.
+  if (ctx.userspace) return kRejectLoad;
   if (insn_mode(in.code) == kAbs && offset >= kAdOff) {
     switch (offset - kAdOff) {
       case kAdProtocol: return ctx.protocol;
@@ -244,14 +251,19 @@ op_ld_h_abs:
 op_ld_b_abs:
   offset = in->k;
   PCAPXX_BPF_LOAD(1, std::to_integer<std::uint32_t>(data[offset]));
+// Indexed loads: an X + k that wraps past 2^32, or any load the fast check refuses, goes to
+// load_special, which rejects it (userspace) or gives it the kernel's 32-bit meaning.
 op_ld_w_ind:
   offset = x + in->k;
+  if (offset < x) goto load_special_path;
   PCAPXX_BPF_LOAD(4, detail::load_be32(data + offset));
 op_ld_h_ind:
   offset = x + in->k;
+  if (offset < x) goto load_special_path;
   PCAPXX_BPF_LOAD(2, detail::load_be16(data + offset));
 op_ld_b_ind:
   offset = x + in->k;
+  if (offset < x) goto load_special_path;
   PCAPXX_BPF_LOAD(1, std::to_integer<std::uint32_t>(data[offset]));
 load_special_path:
   special = load_special(*in, offset, packet, ctx, a, x);

@@ -17,6 +17,10 @@
 //   - A load whose value only jeq/jset #k read compares the packet bytes with k byte-swapped
 //     (cmp/test with a memory operand, or movzx for half-words), with no bswap or rol.
 //   - Indirect loads with a bounded X skip the negative-offset (SKF_*) test.
+//   - BpfContext::userspace (libpcap's userland meaning: negative offsets reject, X + k does not
+//     wrap) is read only where the two meanings differ: constant loads at negative offsets,
+//     ancillary loads, and the cold paths of indirect loads with an unbounded X. An indirect
+//     load adds X + k in 64 bits; only the kernel's meaning, in cold code, wraps it to 32.
 //
 // Encodings: Intel SDM volume 2 (REX, ModRM/SIB, opcode tables). Jumps are sized by repeated
 // passes: the first pass makes every forward jump rel32, later passes shorten the ones whose
@@ -38,7 +42,9 @@ extern "C" std::uint32_t pcapxx_jit_nlattr(const std::byte* data, std::size_t ca
   const BpfInsn load[] = {bpf::stmt(bpf::kLd | bpf::kImm, a), bpf::stmt(bpf::kLdx | bpf::kImm, x),
                           bpf::stmt(bpf::kLd | bpf::kW | bpf::kAbs, bpf::kAdOff + ancillary),
                           bpf::stmt(bpf::kRet | bpf::kA, 0)};
-  return run_program(load, std::span(data, caplen), 0, BpfContext{});
+  BpfContext kernel;  // the generated code only calls this under the kernel's meaning
+  kernel.userspace = false;
+  return run_program(load, std::span(data, caplen), 0, kernel);
 }
 
 namespace {
@@ -68,10 +74,12 @@ struct Label {
   std::int64_t cur = -1;   // address in this pass, -1 until bound
 };
 
-// A load whose X + k offset came out negative continues in cold code after the main body.
+// A load whose X + k offset came out negative, or out of bounds in 64 bits, continues in cold
+// code after the main body.
 struct ColdIndLoad {
-  int entry;  // the cold code
+  int entry;  // the cold code for a negative 32-bit offset
   int back;   // where the bounds check resumes with rdx = start
+  int wrap;   // the cold code for a 64-bit X + k beyond the packet, or -1 (it cannot wrap)
 };
 
 class Generator {
@@ -264,7 +272,7 @@ class Generator {
                            (ancillary && (in.k - kAdOff == kAdAluXorX || frame_));
       uses_x_ = uses_x_ || reads_x;
       uses_ctx_ = uses_ctx_ || ancillary || (cls == kLd && mode == kInd) ||
-                  (((cls == kLd && mode == kAbs) || (cls == kLdx && mode == kMsh)) && in.k >= kNetOff);
+                  (((cls == kLd && mode == kAbs) || (cls == kLdx && mode == kMsh)) && in.k >= kLlOff);
       uses_len_ = uses_len_ || mode == kLen;
       // A's zero matters only if something reads A before the first straight-line write.
       if (!a_decided) {
@@ -383,7 +391,7 @@ class Generator {
     for (std::size_t pc = 0; pc < n; ++pc) {
       const BpfInsn& in = prog_[pc];
       const std::uint16_t cls = insn_class(in.code), mode = insn_mode(in.code);
-      if ((cls == kLd && mode == kAbs && in.k >= kNetOff) || (cls == kLdx && mode == kMsh && in.k >= kNetOff) ||
+      if ((cls == kLd && mode == kAbs && in.k >= kLlOff) || (cls == kLdx && mode == kMsh && in.k >= kLlOff) ||
           (cls == kLd && mode == kInd && !ind_bounded(pc, in.k, insn_size(in.code))))
         uses_ctx_ = true;
     }
@@ -655,12 +663,19 @@ class Generator {
   }
   static std::uint32_t bytes_of(std::uint16_t size) { return size == kW ? 4 : size == kH ? 2 : 1; }
 
-  // rdx = start (64 bit): fail unless start + size <= caplen, then load.
-  void checked_load_at_rdx(std::uint16_t size, bool msh) {
+  // rdx = start (64 bit): go to `fail` (default: return 0) unless start + size <= caplen, then load.
+  void checked_load_at_rdx(std::uint16_t size, bool msh, int fail = -1) {
     rm({0x8d}, rcx, rdx, static_cast<std::int32_t>(bytes_of(size)), true);  // lea rcx, [rdx + n]
     rr({0x39}, kCaplen, rcx, true);                                          // cmp rcx, rsi
-    jump(kCcA, fail_label());
+    jump(kCcA, fail < 0 ? fail_label() : fail);
     load_at_rdx(size, msh);
+  }
+  // Returns 0 when the context asks for libpcap's userland meaning, where every load at a
+  // negative offset is out of bounds.
+  void fail_if_userspace() {
+    rm({0x80}, 7, kCtx, static_cast<std::int32_t>(offsetof(BpfContext, userspace)));  // cmp byte [r9 + ..], 0
+    b(0);
+    jump(kCcNe, fail_label());
   }
 
   // A load at a constant offset k (ABS, MSH): the interpreter's locate() decided statically.
@@ -669,6 +684,7 @@ class Generator {
     if (static_cast<std::int32_t>(k) >= 0) {
       start = k;
     } else if (k >= kNetOff) {
+      fail_if_userspace();
       rm({0x8b}, rdx, kCtx, static_cast<std::int32_t>(offsetof(BpfContext, net_offset)));
       alu_imm(7, rdx, BpfContext::kNoOffset);
       jump(kCcE, fail_label());
@@ -676,6 +692,7 @@ class Generator {
       checked_load_at_rdx(size, msh);
       return;
     } else if (k >= kLlOff) {
+      fail_if_userspace();
       start = k - kLlOff;
     } else {
       jump(-1, fail_label());
@@ -695,7 +712,10 @@ class Generator {
     load_at_const(static_cast<std::uint32_t>(start), size, msh);
   }
 
-  // LD IND: offset X + k (32-bit wrap); negative offsets go to cold code.
+  // LD IND: offset X + k. For k < 2^31 the sum is taken in 64 bits (X is zero-extended in r8),
+  // which is libpcap's meaning; a sum whose low 32 bits are negative, or that is beyond the
+  // packet, goes to cold code, where the kernel's meaning wraps it to 32 bits. For k >= 2^31
+  // X + k >= 2^31 is beyond any packet for libpcap, and wraps for the kernel.
   void load_indirect(std::uint32_t k, std::uint16_t size) {
     if (ind_bounded(pc_, k, size)) {
       check_indirect(pc_, k, size);
@@ -704,21 +724,35 @@ class Generator {
       });
       return;
     }
+    const bool negative_k = static_cast<std::int32_t>(k) < 0;
+    if (negative_k) fail_if_userspace();
     if (k == 0) {
       mov_rr(rdx, kRegX);
     } else {
-      rm({0x8d}, rdx, kRegX, static_cast<std::int32_t>(k));  // lea edx, [r8 + k]
+      rm({0x8d}, rdx, kRegX, static_cast<std::int32_t>(k), !negative_k);  // lea rdx, [r8 + k] (edx if k < 0)
     }
-    ColdIndLoad c{new_label(), new_label()};
+    ColdIndLoad c{new_label(), new_label(), k == 0 || negative_k ? -1 : new_label()};
     rr({0x85}, rdx, rdx);  // test edx, edx
     jump(kCcS, c.entry);
     bind(c.back);
-    checked_load_at_rdx(size, false);
+    checked_load_at_rdx(size, false, c.wrap);
     cold_.push_back(c);
   }
-  // edx holds a negative offset: rdx = SKF_NET_OFF/SKF_LL_OFF based start, or fail.
+  // edx holds a negative offset: rdx = SKF_NET_OFF/SKF_LL_OFF based start, or fail. For the
+  // kernel only: under libpcap's meaning the 64-bit X + k is at least 2^31, beyond any packet.
   void cold_ind_load(const ColdIndLoad& c) {
+    if (c.wrap >= 0) {
+      // The 64-bit X + k is beyond the packet: the kernel retries with it wrapped to 32 bits.
+      bind(c.wrap);
+      fail_if_userspace();
+      mov_rr(rcx, rdx);            // mov ecx, edx
+      rr({0x39}, rdx, rcx, true);  // cmp rcx, rdx
+      jump(kCcE, fail_label());    // it did not wrap: out of bounds for the kernel too
+      mov_rr(rdx, rdx);            // mov edx, edx
+      jump(-1, c.back);
+    }
     bind(c.entry);
+    fail_if_userspace();
     int ll = new_label();
     alu_imm(7, rdx, kNetOff);  // cmp edx, SKF_NET_OFF
     jump(kCcB, ll);
@@ -727,6 +761,12 @@ class Generator {
     jump(kCcE, fail_label());
     alu_imm(5, rdx, kNetOff);    // sub edx, SKF_NET_OFF
     rr({0x01}, rcx, rdx, true);  // add rdx, rcx
+    if (c.wrap >= 0) {
+      // Beyond 2^32 is beyond the packet; fail here, or the wrap path would wrap it.
+      mov_rr(rcx, rdx);            // mov ecx, edx
+      rr({0x39}, rdx, rcx, true);  // cmp rcx, rdx
+      jump(kCcNe, fail_label());
+    }
     jump(-1, c.back);
     bind(ll);
     alu_imm(7, rdx, kLlOff);
@@ -736,6 +776,7 @@ class Generator {
   }
 
   void ancillary(std::uint32_t off) {
+    fail_if_userspace();
     auto field = [&](std::size_t offset, int width) {
       auto disp = static_cast<std::int32_t>(offset);
       if (width == 4) rm({0x8b}, kRegA, kCtx, disp);

@@ -115,8 +115,10 @@ struct LiveCapture::Impl::FrameFields {
   }
   caplen = std::min(caplen, snaplen);
   if (user_filter) [[unlikely]] {
-    // What the kernel's filter would have seen besides the bytes (SKF_AD_*, SKF_NET_OFF).
+    // What the kernel's filter would have seen besides the bytes (SKF_AD_*, SKF_NET_OFF), with
+    // the kernel's meaning of negative offsets and X + k.
     BpfContext ctx;
+    ctx.userspace = false;
     ctx.protocol = ntohs(sll->sll_protocol);
     ctx.pkttype = sll->sll_pkttype;
     ctx.ifindex = static_cast<std::uint32_t>(sll->sll_ifindex);

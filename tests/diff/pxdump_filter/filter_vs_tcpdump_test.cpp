@@ -319,5 +319,37 @@ TEST(PxdumpFilter, CountAppliesToKeptPackets) {
     EXPECT_EQ(ol[i].substr(ol[i].find('.'), 7), tl[i].substr(tl[i].find('.'), 7)) << ol[i] << " vs " << tl[i];
 }
 
+// Loads at negative offsets (SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF, [x + -k]) reading a savefile:
+// tcpdump's userland bpf_filter treats each as out of bounds, and pxdump must keep the same
+// packets (it used to give these loads the kernel's meaning and keep packets tcpdump drops).
+TEST(PxdumpFilterVsTcpdump, NegativeOffsetLoadsKeepWhatTcpdumpKeeps) {
+  int compared = 0, kept = 0;
+  for (const auto& s : samples()) {
+    if (s.tcpdump_name != "EN10MB" && s.tcpdump_name != "LINUX_SLL") continue;
+    for (std::string_view expr : {"ether[0xfffff000] = 0 or tcp", "ether[0xffe00000:2] != 1 or udp",
+                                  "ether[0xfff00000] != 1", "tcp[0xfffffff0] = 1 or arp", "ether[12:2] != 1"}) {
+      std::string where = fmt::format("'{}' on {} ({} packets)", expr, s.tcpdump_name, s.packets.size());
+      std::string ours_file = temp_name("ours"), theirs_file = temp_name("theirs");
+      auto theirs = run({"tcpdump", "-r", s.path.string(), "-w", theirs_file, "--", std::string(expr)});
+      auto ours = run({kPxdump, "-r", s.path.string(), "-w", ours_file, "--", std::string(expr)});
+      ASSERT_EQ(theirs.status, 0) << where << ": " << theirs.err;
+      ASSERT_EQ(ours.status, 0) << where << ": " << ours.err;
+      auto a = records(ours_file);
+      auto b = records(theirs_file);
+      ASSERT_TRUE(a) << where << ": pxdump's output: " << a.error();
+      ASSERT_TRUE(b) << where << ": tcpdump's output: " << b.error();
+      EXPECT_EQ(a->size(), b->size()) << where << ": pxdump kept [" << kept_list(*a) << "], tcpdump kept ["
+                                      << kept_list(*b) << "]";
+      EXPECT_TRUE(*a == *b) << where << ": the same number of packets, but not the same records";
+      ++compared;
+      kept += static_cast<int>(b->size());
+      std::filesystem::remove(ours_file);
+      std::filesystem::remove(theirs_file);
+    }
+  }
+  EXPECT_EQ(compared, 10);
+  EXPECT_GT(kept, 100);  // the last filter keeps every packet: the samples are there
+}
+
 }  // namespace
 }  // namespace pcapxx

@@ -44,6 +44,7 @@ std::uint32_t run_as_kernel(const BpfProgram& kernel, const Frame& f, LinkType l
   const bool sll2 = link == dlt::kLinuxSll2;
   const std::size_t header = sll2 ? 20 : 16;
   BpfContext ctx;
+  ctx.userspace = false;  // the kernel's meaning of SKF_AD_* loads
   const std::byte* h = f.bytes.data();
   if (sll2) {
     ctx.protocol = detail::load_be16(h);
@@ -188,11 +189,13 @@ TEST(KernelFilterPlan, VlanTestsGetAKernelPrologueForStrippedTags) {
     ASSERT_EQ(plan.kernel.size(), program->size() + 3) << expr;
     ASSERT_TRUE(validate_program(plan.kernel)) << expr;
     // With a stripped tag the kernel passes the packet up; without one it runs the program.
-    BpfContext tagged;
+    BpfContext untagged;
+    untagged.userspace = false;  // the kernel's meaning of SKF_AD_* loads
+    BpfContext tagged = untagged;
     tagged.vlan_present = true;
     std::vector<std::byte> frame(60);
     EXPECT_EQ(run_program(plan.kernel, frame, 60, tagged), 262144u) << expr;
-    EXPECT_EQ(run_program(plan.kernel, frame, 60, {}), run_program(*program, frame, 60)) << expr;
+    EXPECT_EQ(run_program(plan.kernel, frame, 60, untagged), run_program(*program, frame, 60)) << expr;
   }
   // Comparisons with 0x8100 that are not of the link-type field are not VLAN tests.
   for (const char* expr : {"udp port 33024", "ip", "ether proto 0x0800", "inbound"}) {

@@ -64,9 +64,16 @@ TEST(Interpreter, DivisionByZeroInXReturnsZero) {
   EXPECT_EQ(run({stmt(kLd | kImm, 1), stmt(kLdx | kImm, 35), stmt(kAlu | kLsh | kX, 0), stmt(kRet | kA, 0)}, f), 0u);
 }
 
+// A context with the kernel's meaning of negative offsets (a live capture's userspace fallback).
+BpfContext kernel_context() {
+  BpfContext ctx;
+  ctx.userspace = false;
+  return ctx;
+}
+
 TEST(Interpreter, AncillaryLoadsComeFromTheContext) {
   Frame f = first_frame("gopacket/pcap_test_ethernet.pcap");
-  BpfContext ctx;
+  BpfContext ctx = kernel_context();
   ctx.protocol = 0x0800;
   ctx.pkttype = 4;
   ctx.ifindex = 3;
@@ -83,11 +90,15 @@ TEST(Interpreter, AncillaryLoadsComeFromTheContext) {
   }
   EXPECT_EQ(run({stmt(kLd | kImm, 0xf0), stmt(kLdx | kImm, 0x0f), stmt(kLd | kW | kAbs, kAdOff + kAdAluXorX),
                  stmt(kRet | kA, 0)}, f, ctx), 0xffu);
+  // With the default (userspace) meaning, as libpcap's bpf_filter: every one rejects.
+  ctx.userspace = true;
+  for (std::uint32_t off = 0; off < kAdMax; off += 4)
+    EXPECT_EQ(run({stmt(kLd | kW | kAbs, kAdOff + off), stmt(kRet | kK, 7)}, f, ctx), 0u) << off;
 }
 
 TEST(Interpreter, NegativeOffsetsIndexFromTheLinkAndNetworkHeaders) {
   Frame f = first_frame("gopacket/pcap_test_ethernet.pcap");
-  BpfContext ctx;
+  BpfContext ctx = kernel_context();
   // Without a known network header, SKF_NET_OFF loads fail.
   EXPECT_EQ(run({stmt(kLd | kB | kAbs, kNetOff + 9), stmt(kRet | kK, 5)}, f, ctx), 0u);
   ctx.net_offset = 14;
@@ -95,6 +106,35 @@ TEST(Interpreter, NegativeOffsetsIndexFromTheLinkAndNetworkHeaders) {
   EXPECT_EQ(run({stmt(kLd | kH | kAbs, kLlOff + 12), stmt(kRet | kA, 0)}, f, ctx), 0x0800u);
   // Below SKF_LL_OFF nothing is addressable.
   EXPECT_EQ(run({stmt(kLd | kB | kAbs, kLlOff - 1), stmt(kRet | kK, 5)}, f, ctx), 0u);
+  // Indexed: X + k wraps in 32 bits, and a negative sum is SKF_LL_OFF based.
+  EXPECT_EQ(run({stmt(kLdx | kImm, 0xfffffff0), stmt(kLd | kH | kInd, 28), stmt(kRet | kA, 0)}, f, ctx), 0x0800u);
+  EXPECT_EQ(run({stmt(kLdx | kImm, 12), stmt(kLd | kH | kInd, kLlOff), stmt(kRet | kA, 0)}, f, ctx), 0x0800u);
+  EXPECT_EQ(run({stmt(kLdx | kB | kMsh, kLlOff + 14), stmt(kMisc | kTxa, 0), stmt(kRet | kA, 0)}, f, ctx),
+            (std::to_integer<std::uint32_t>(f.data[14]) & 0xf) * 4);
+}
+
+// The default meaning is libpcap's userland bpf_filter (what `tcpdump -r` runs): a negative
+// offset is out of bounds, and X + k is not wrapped, whatever the context holds.
+TEST(Interpreter, UserspaceMeaningRejectsNegativeOffsetsAndDoesNotWrap) {
+  Frame f = first_frame("gopacket/pcap_test_ethernet.pcap");
+  ASSERT_GE(f.data.size(), 34u);
+  BpfContext ctx;
+  ASSERT_TRUE(ctx.userspace);
+  ctx.net_offset = 14;
+  for (std::uint32_t k : {kNetOff + 9, kLlOff, kLlOff + 12, kAdOff + kAdProtocol, 0x80000000u}) {
+    for (std::uint16_t size : {kW, kH, kB})
+      EXPECT_EQ(run({stmt(kLd | size | kAbs, k), stmt(kRet | kK, 5)}, f, ctx), 0u) << std::hex << k;
+    EXPECT_EQ(run({stmt(kLdx | kB | kMsh, k), stmt(kRet | kK, 5)}, f, ctx), 0u) << std::hex << k;
+  }
+  // X + k beyond 2^32: wrapped it would be 12 (in the packet); not wrapped it is out of bounds.
+  EXPECT_EQ(run({stmt(kLdx | kImm, 0xfffffff0), stmt(kLd | kH | kInd, 28), stmt(kRet | kK, 5)}, f, ctx), 0u);
+  EXPECT_EQ(run({stmt(kLdx | kImm, 28), stmt(kLd | kH | kInd, 0xfffffff0), stmt(kRet | kK, 5)}, f, ctx), 0u);
+  EXPECT_EQ(run({stmt(kLdx | kImm, 12), stmt(kLd | kB | kInd, kLlOff), stmt(kRet | kK, 5)}, f, ctx), 0u);
+  EXPECT_EQ(run({stmt(kLdx | kImm, 0xffffffff), stmt(kLd | kB | kInd, 1), stmt(kRet | kK, 5)}, f, ctx), 0u);
+  // The same sums without a wrap still load.
+  EXPECT_EQ(run({stmt(kLdx | kImm, 10), stmt(kLd | kH | kInd, 2), stmt(kRet | kA, 0)}, f, ctx), 0x0800u);
+  EXPECT_EQ(run({stmt(kLdx | kImm, 0), stmt(kLd | kB | kInd, 0), stmt(kRet | kA, 0)}, f, ctx),
+            std::to_integer<std::uint32_t>(f.data[0]));
 }
 
 TEST(Interpreter, NetlinkAttributesAreFoundByType) {
@@ -120,7 +160,8 @@ TEST(Interpreter, NetlinkAttributesAreFoundByType) {
   std::size_t third = attr(3, 1);
   Frame f{pkt, static_cast<std::uint32_t>(pkt.size())};
   auto find = [&](std::uint32_t start, std::uint32_t type, std::uint32_t which) {
-    return run({stmt(kLd | kImm, start), stmt(kLdx | kImm, type), stmt(kLd | kW | kAbs, kAdOff + which), stmt(kRet | kA, 0)}, f);
+    return run({stmt(kLd | kImm, start), stmt(kLdx | kImm, type), stmt(kLd | kW | kAbs, kAdOff + which), stmt(kRet | kA, 0)}, f,
+               kernel_context());
   };
   EXPECT_EQ(find(4, 1, kAdNlAttr), 4u);
   EXPECT_EQ(find(4, 2, kAdNlAttr), nest);  // the flag bits do not count

@@ -30,8 +30,9 @@ void compare_on_captures(const BpfProgram& program, int link, std::string_view w
   auto jit = BpfJitProgram::compile(program);
   ASSERT_TRUE(jit) << where << ": " << jit.error().what();
   ++counts.programs;
-  BpfContext with_net;
+  BpfContext with_net;  // a live capture's userspace fallback: the kernel's meaning
   with_net.net_offset = 14;
+  with_net.userspace = false;
   for (const auto& [pkt_link, packets] : test::shared_packets_by_link()) {
     std::size_t step = pkt_link == link ? 1 : 20;
     for (std::size_t i = 0; i < packets.size(); i += step) {

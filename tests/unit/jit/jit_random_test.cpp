@@ -108,10 +108,16 @@ std::vector<BpfContext> contexts(std::mt19937& rng) {
     c.pay_offset = rng() % 100;
     c.random = rng();
   }
+  // out[0]: the default, libpcap's userland meaning (ancillary data and SKF_* offsets unused);
+  // the others have the kernel's meaning, as a live capture's userspace fallback runs.
   out[0] = BpfContext{};
   out[1].net_offset = 14;
   out[2].net_offset = 0;
   out[3].net_offset = 0xfffffffe;  // SKF_NET_OFF loads must not wrap around to the packet
+  for (std::size_t i = 1; i < out.size(); ++i) out[i].userspace = false;
+  // Userspace meaning with every field set: the fields must not matter.
+  out.push_back(out[1]);
+  out.back().userspace = true;
   return out;
 }
 

@@ -82,8 +82,22 @@ TEST(JitSemantics, OffsetsNearTwoToThe31And32) {
     EXPECT_EQ(both({stmt(kLdx | kB | kMsh, k), stmt(kRet | kK, 1)}, f, n), 0u) << k;
     EXPECT_EQ(both({stmt(kLdx | kImm, k), stmt(kLd | kH | kInd, 0), stmt(kRet | kK, 1)}, f, n), 0u) << k;
   }
-  // X + k wraps modulo 2^32: X = 2^32 - 1 and k = 13 load byte 12.
-  EXPECT_EQ(both({stmt(kLdx | kImm, 0xffffffff), stmt(kLd | kB | kInd, 13), stmt(kRet | kA, 0)}, f, n), u8(f, 12));
+  // For the kernel X + k wraps modulo 2^32: X = 2^32 - 1 and k = 13 load byte 12; for libpcap's
+  // userland (the default) it does not, and the load is out of bounds. Also with k >= 2^31.
+  const BpfProgram wrap = {stmt(kLdx | kImm, 0xffffffff), stmt(kLd | kB | kInd, 13), stmt(kRet | kA, 0)};
+  EXPECT_EQ(both(wrap, f, n, test::kernel_meaning()), u8(f, 12));
+  EXPECT_EQ(both(wrap, f, n), 0u);
+  const BpfProgram wrap_k = {stmt(kLdx | kImm, 20), stmt(kLd | kH | kInd, 0xfffffff8), stmt(kRet | kA, 0)};
+  EXPECT_EQ(both(wrap_k, f, n, test::kernel_meaning()), u8(f, 12) << 8 | u8(f, 13));
+  EXPECT_EQ(both(wrap_k, f, n), 0u);
+  // An X whose sum with k has bit 31 clear after wrapping but is beyond 2^32 in 64 bits.
+  const BpfProgram wrap_big = {stmt(kLdx | kImm, 0x80000000), stmt(kLd | kW | kInd, 0x80000010), stmt(kRet | kA, 0)};
+  EXPECT_EQ(both(wrap_big, f, n, test::kernel_meaning()),
+            u8(f, 16) << 24 | u8(f, 17) << 16 | u8(f, 18) << 8 | u8(f, 19));
+  EXPECT_EQ(both(wrap_big, f, n), 0u);
+  const BpfProgram wrap_small_k = {stmt(kLdx | kImm, 0xfffffff0), stmt(kLd | kB | kInd, 0x1c), stmt(kRet | kA, 0)};
+  EXPECT_EQ(both(wrap_small_k, f, n, test::kernel_meaning()), u8(f, 12));
+  EXPECT_EQ(both(wrap_small_k, f, n), 0u);
   EXPECT_EQ(both({stmt(kLdx | kImm, 0x80000000), stmt(kLd | kB | kInd, 0x7fffffff), stmt(kRet | kK, 1)}, f, n), 0u);
   EXPECT_EQ(both({stmt(kLdx | kImm, 0x7fffffff), stmt(kLd | kH | kInd, 0), stmt(kRet | kK, 1)}, f, n), 0u);
 }
@@ -91,7 +105,7 @@ TEST(JitSemantics, OffsetsNearTwoToThe31And32) {
 TEST(JitSemantics, NetworkAndLinkLayerOffsets) {
   auto f = frame();
   auto n = static_cast<std::uint32_t>(f.size());
-  BpfContext ctx;
+  BpfContext ctx = test::kernel_meaning();
   ctx.net_offset = 14;
   // SKF_NET_OFF + 9: the IPv4 protocol byte; SKF_LL_OFF + 12: the ethertype.
   EXPECT_EQ(both({stmt(kLd | kB | kAbs, kNetOff + 9), stmt(kRet | kA, 0)}, f, n, ctx), u8(f, 23));
@@ -107,6 +121,15 @@ TEST(JitSemantics, NetworkAndLinkLayerOffsets) {
   EXPECT_EQ(both({stmt(kLdx | kImm, kLlOff - 1), stmt(kLd | kB | kInd, 0), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
   ctx.net_offset = 0xfffffffe;
   EXPECT_EQ(both({stmt(kLd | kB | kAbs, kNetOff + 2), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  // libpcap's userland meaning: every load at a negative offset is out of bounds.
+  ctx.userspace = true;
+  ctx.net_offset = 14;
+  EXPECT_EQ(both({stmt(kLd | kB | kAbs, kNetOff + 9), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  EXPECT_EQ(both({stmt(kLd | kH | kAbs, kLlOff + 12), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  EXPECT_EQ(both({stmt(kLdx | kImm, 9), stmt(kLd | kB | kInd, kNetOff), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  EXPECT_EQ(both({stmt(kLdx | kImm, kLlOff), stmt(kLd | kB | kInd, 12), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  EXPECT_EQ(both({stmt(kLdx | kB | kMsh, kNetOff), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
+  EXPECT_EQ(both({stmt(kLdx | kB | kMsh, kLlOff + 14), stmt(kRet | kK, 1)}, f, n, ctx), 0u);
 }
 
 TEST(JitSemantics, DivisionAndShifts) {
@@ -131,7 +154,7 @@ TEST(JitSemantics, DivisionAndShifts) {
 
 TEST(JitSemantics, AncillaryLoadsReadTheContext) {
   std::vector<std::byte> pkt(20);
-  BpfContext ctx;
+  BpfContext ctx = test::kernel_meaning();
   ctx.protocol = 0x86dd;
   ctx.pkttype = 4;
   ctx.ifindex = 7;
@@ -156,6 +179,10 @@ TEST(JitSemantics, AncillaryLoadsReadTheContext) {
   }
   EXPECT_EQ(both({stmt(kLd | kImm, 0xf0), stmt(kLdx | kImm, 0x0f), stmt(kLd | kW | kAbs, kAdOff + kAdAluXorX),
                   stmt(kRet | kA, 0)}, pkt, 20, ctx), 0xffu);
+  // With libpcap's userland meaning (the default) each one rejects, whatever the context holds.
+  ctx.userspace = true;
+  for (auto [off, want] : cases)
+    EXPECT_EQ(both({stmt(kLd | kW | kAbs, kAdOff + off), stmt(kRet | kK, 3)}, pkt, 20, ctx), 0u) << off;
 }
 
 TEST(JitSemantics, NetlinkAttributeLoads) {
@@ -164,13 +191,13 @@ TEST(JitSemantics, NetlinkAttributeLoads) {
   std::vector<std::byte> pkt(20);
   auto put16 = [&](std::size_t o, std::uint16_t v) { std::memcpy(pkt.data() + o, &v, 2); };
   put16(4, 8), put16(6, 1), put16(12, 8), put16(14, 5 | 0x8000), put16(16, 4), put16(18, 9);
-  EXPECT_EQ(both({stmt(kLd | kImm, 4), stmt(kLdx | kImm, 5), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttr), stmt(kRet | kA, 0)}, pkt, 20), 12u);
-  EXPECT_EQ(both({stmt(kLd | kImm, 12), stmt(kLdx | kImm, 9), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttrNest), stmt(kRet | kA, 0)}, pkt, 20), 16u);
-  EXPECT_EQ(both({stmt(kLd | kImm, 4), stmt(kLdx | kImm, 6), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttr), stmt(kRet | kA, 0)}, pkt, 20), 0u);
+  EXPECT_EQ(both({stmt(kLd | kImm, 4), stmt(kLdx | kImm, 5), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttr), stmt(kRet | kA, 0)}, pkt, 20, test::kernel_meaning()), 12u);
+  EXPECT_EQ(both({stmt(kLd | kImm, 12), stmt(kLdx | kImm, 9), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttrNest), stmt(kRet | kA, 0)}, pkt, 20, test::kernel_meaning()), 16u);
+  EXPECT_EQ(both({stmt(kLd | kImm, 4), stmt(kLdx | kImm, 6), stmt(kLd | kW | kAbs, kAdOff + kAdNlAttr), stmt(kRet | kA, 0)}, pkt, 20, test::kernel_meaning()), 0u);
   // X, scratch memory and the packet survive the call.
   EXPECT_EQ(both({stmt(kLd | kImm, 77), stmt(kSt, 3), stmt(kLd | kImm, 4), stmt(kLdx | kImm, 5),
                   stmt(kLd | kW | kAbs, kAdOff + kAdNlAttr), stmt(kAlu | kAdd | kX, 0), stmt(kLdx | kMem, 3),
-                  stmt(kAlu | kAdd | kX, 0), stmt(kLdx | kImm, 0), stmt(kLd | kB | kInd, 14), stmt(kRet | kA, 0)}, pkt, 20), 5u);
+                  stmt(kAlu | kAdd | kX, 0), stmt(kLdx | kImm, 0), stmt(kLd | kB | kInd, 14), stmt(kRet | kA, 0)}, pkt, 20, test::kernel_meaning()), 5u);
 }
 
 TEST(JitSemantics, ScratchMemory) {

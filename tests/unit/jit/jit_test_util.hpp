@@ -63,13 +63,21 @@ inline bool same_verdict(const BpfProgram& program, const BpfJitProgram& jit, st
   std::uint32_t got = jit.run(packet, wire_len, ctx);
   if (want == got) return true;
   ADD_FAILURE() << where << ": jit " << got << ", interpreter " << want << "\npacket (" << packet.size()
-                << " bytes, wire " << wire_len << ", net_offset " << ctx.net_offset << "): " << hex(packet)
+                << " bytes, wire " << wire_len << ", net_offset " << ctx.net_offset << ", "
+                << (ctx.userspace ? "userspace" : "kernel") << " meaning): " << hex(packet)
                 << "\nprogram:\n"
                 << format_program(program, BpfListing::image);
   return false;
 }
 
-/// Runs `p` on both engines, checks that they agree and returns the JIT's verdict.
+/// `ctx` with the kernel's meaning of negative offsets and X + k (BpfContext::userspace off).
+inline BpfContext kernel_meaning(BpfContext ctx = {}) {
+  ctx.userspace = false;
+  return ctx;
+}
+
+/// Runs `p` on both engines, checks that they agree with `ctx` and with `ctx` under the other
+/// meaning (BpfContext::userspace flipped), and returns the JIT's verdict with `ctx`.
 inline std::uint32_t both(const BpfProgram& p, std::span<const std::byte> packet, std::uint32_t wire_len,
                           const BpfContext& ctx = {}) {
   EXPECT_TRUE(validate_program(p, BpfRules::libpcap)) << format_program(p, BpfListing::image);
@@ -78,6 +86,10 @@ inline std::uint32_t both(const BpfProgram& p, std::span<const std::byte> packet
   if (!jit) return 0xdeadbeef;
   std::uint32_t got = jit->run(packet, wire_len, ctx);
   EXPECT_EQ(got, run_program(p, packet, wire_len, ctx)) << format_program(p, BpfListing::image);
+  BpfContext other = ctx;
+  other.userspace = !ctx.userspace;
+  EXPECT_EQ(jit->run(packet, wire_len, other), run_program(p, packet, wire_len, other))
+      << (other.userspace ? "userspace" : "kernel") << " meaning\n" << format_program(p, BpfListing::image);
   return got;
 }
 
