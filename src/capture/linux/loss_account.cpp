@@ -45,7 +45,8 @@ std::string LossAccount::summary() const {
   if (queued > 0) s += fmt::format(" ({} still in the ring)", queued);
   if (ring_dropped > 0) {
     s += fmt::format("; lost {} in the ring (full", ring_dropped);
-    if (ring_freezes > 0) s += fmt::format(", froze {} times", ring_freezes);
+    if (ring_freezes == 1) s += ", froze once";
+    else if (ring_freezes > 1) s += fmt::format(", froze {} times", ring_freezes);
     s += ": a larger buffer or faster reading helps)";
   } else {
     s += "; none lost in the ring";

@@ -49,7 +49,10 @@ std::uint32_t frame_overhead(int version);
 
 /// The geometry for a buffer size and snaplen: blocks large enough for one frame of the
 /// largest packet the snaplen keeps (capped at 64 KiB + headers, the largest skb a ring frame
-/// sees without BIG TCP), at least a page, and at most a quarter of the buffer when it allows.
+/// sees without BIG TCP), at least a page, and at most a quarter of the buffer when it allows;
+/// then grown to 256 KiB while the buffer holds 8 of them (fewer wake-ups in a flood). A packet
+/// larger than a block (BIG TCP GRO past 64 KiB) is cut by the kernel to what the block holds,
+/// tp_len kept (af_packet.c tpacket_rcv, V3 max_frame_len clamp); the caplen then says so.
 RingGeometry plan_ring(std::size_t buffer_size, std::uint32_t snaplen, std::uint32_t retire_tov_ms);
 
 /// The geometry of a V1/V2 ring: frames for `max_packet` bytes (snaplen, or the device's MTU

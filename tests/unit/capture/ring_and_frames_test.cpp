@@ -13,8 +13,13 @@ namespace {
 
 TEST(RingPlan, BlocksHoldTheLargestFrameAndFillTheBuffer) {
   auto g = plan_ring(2 << 20, 262144, 100);
-  EXPECT_EQ(g.block_size, 128u << 10);  // a 64 KiB frame plus headers needs 128 KiB
-  EXPECT_EQ(g.block_count, 16u);
+  EXPECT_EQ(g.block_size, 256u << 10);  // 8 blocks of libpcap's V3 size fit 2 MiB
+  EXPECT_EQ(g.block_count, 8u);
+  EXPECT_GE(g.block_size, g.frame_size + 48);  // a 64 KiB frame plus headers fits a block
+
+  auto one_mib = plan_ring(1 << 20, 262144, 0);  // only 8 of the 128 KiB a 64 KiB frame needs
+  EXPECT_EQ(one_mib.block_size, 128u << 10);
+  EXPECT_EQ(one_mib.block_count, 8u);
   EXPECT_EQ(g.retire_tov_ms, 100u);
   EXPECT_GE(g.block_size, g.frame_size);
   EXPECT_EQ(g.frame_size % 16, 0u);
@@ -23,9 +28,13 @@ TEST(RingPlan, BlocksHoldTheLargestFrameAndFillTheBuffer) {
   EXPECT_EQ(small.block_size, 4096u);
   EXPECT_EQ(small.block_count, 2u);
 
-  auto mid = plan_ring(8 << 20, 96, 0);  // small frames, large buffer: 64 KiB blocks
-  EXPECT_EQ(mid.block_size, 64u << 10);
-  EXPECT_EQ(mid.block_count, 128u);
+  auto mid = plan_ring(8 << 20, 96, 0);  // small frames, large buffer: 256 KiB blocks
+  EXPECT_EQ(mid.block_size, 256u << 10);
+  EXPECT_EQ(mid.block_count, 32u);
+
+  auto quarter = plan_ring(256 << 10, 96, 0);  // too small for 8 large blocks: a quarter each
+  EXPECT_EQ(quarter.block_size, 64u << 10);
+  EXPECT_EQ(quarter.block_count, 4u);
 
   auto tiny = plan_ring(100, 96, 0);
   EXPECT_EQ(tiny.block_count, 1u);
