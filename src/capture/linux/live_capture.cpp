@@ -219,7 +219,6 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view de
                               dev, dlt::kLinuxSll.dlt, dlt::kLinuxSll2.dlt, options.cooked_link_type.dlt));
     }
     c.link_type = options.cooked_link_type;
-    c.cooked_v2 = c.link_type == dlt::kLinuxSll2;
     c.link_types = {dlt::kLinuxSll, dlt::kLinuxSll2};
   } else {
     c.link_type = link_type;
@@ -594,7 +593,6 @@ Result<void> LiveCapture::set_link_type(LinkType link) {
   }
   // emit() reads these per packet; the header of each frame is written when it is delivered.
   c.link_type = link;
-  c.cooked_v2 = c.cooked && link == dlt::kLinuxSll2;
   c.interfaces.front().link_type = link;
   return {};
 }

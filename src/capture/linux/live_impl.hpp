@@ -55,7 +55,6 @@ struct LiveCapture::Impl {
   std::uint32_t ifindex = 0;      // 0 for "any"
   std::uint32_t lo_ifindex = 0;   // outgoing copies on lo are skipped (lo sees each packet twice)
   bool cooked = false;
-  bool cooked_v2 = false;         // cooked frames get LINUX_SLL2 headers instead of LINUX_SLL
   bool ethernet = false;
   LinkType link_type{};           // of the frames delivered (LINUX_SLL or LINUX_SLL2 when cooked)
   std::vector<LinkType> link_types;  // what set_link_type may choose

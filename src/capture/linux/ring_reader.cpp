@@ -97,10 +97,11 @@ struct LiveCapture::Impl::FrameFields {
   if (cooked) {
     linux_capture::CookedFields c{sll->sll_pkttype, sll->sll_hatype, sll->sll_halen, sll->sll_addr,
                                   sll->sll_protocol, static_cast<std::uint32_t>(sll->sll_ifindex)};
-    const std::uint32_t grow = cooked_v2 ? linux_capture::kSll2HeaderLength
+    const bool v2 = link_type == dlt::kLinuxSll2;
+    const std::uint32_t grow = v2 ? linux_capture::kSll2HeaderLength
                                          : linux_capture::kSllHeaderLength + (f.has_vlan ? linux_capture::kVlanTagLength : 0);
     if (data - grow >= header_end) {
-      data = cooked_v2 ? linux_capture::write_cooked_v2_header(data, c)
+      data = v2 ? linux_capture::write_cooked_v2_header(data, c)
                        : linux_capture::write_cooked_header(data, c, f.has_vlan, f.tpid, f.tci);
       caplen += grow;
       origlen += grow;
