@@ -238,16 +238,8 @@ class FrameBuilder {
     std::uint32_t client4 = 0x0a000000u | (f << 8) | 0x02;
     std::uint32_t server4 = 0x0a800000u | ((f * 7) % 4096) << 8 | 0x01;
     if (!is_ipv6(kind)) {
-      store_be16(ip, 0x4500);  // version 4, IHL 5, DSCP 0
-      store_be16(ip + 2, static_cast<std::uint16_t>(l3 + l4_len));
-      store_be16(ip + 4, static_cast<std::uint16_t>(ip_id_++));
-      store_be16(ip + 6, 0x4000);  // DF
-      ip[8] = std::byte{64};
-      ip[9] = std::byte{proto};
-      store_be16(ip + 10, 0);
-      store_be32(ip + 12, reply ? server4 : client4);
-      store_be32(ip + 16, reply ? client4 : server4);
-      store_be16(ip + 10, fold(sum_words(ip, 20)));
+      put_ipv4(ip, static_cast<std::uint16_t>(l3 + l4_len), 0x4000 /* DF */, proto, reply ? server4 : client4,
+               reply ? client4 : server4);
       if (proto != kProtoIcmp) pseudo = sum_words(ip + 12, 8) + proto + l4_len;
     } else {
       store_be32(ip, 0x60000000u | (f & 0xfffff));  // version 6, flow label from the flow
@@ -364,16 +356,8 @@ class FrameBuilder {
     const auto udp_len = static_cast<std::uint16_t>(8 + dns_len);
     const std::uint32_t client = 0x0a000000u | (f << 8) | 0x02;
     const std::uint32_t resolver = 0x0a800035u;
-    store_be16(ip, 0x4500);
-    store_be16(ip + 2, static_cast<std::uint16_t>(20 + udp_len));
-    store_be16(ip + 4, static_cast<std::uint16_t>(ip_id_++));
-    store_be16(ip + 6, 0);
-    ip[8] = std::byte{64};
-    ip[9] = std::byte{kProtoUdp};
-    store_be16(ip + 10, 0);
-    store_be32(ip + 12, answer ? resolver : client);
-    store_be32(ip + 16, answer ? client : resolver);
-    store_be16(ip + 10, fold(sum_words(ip, 20)));
+    put_ipv4(ip, static_cast<std::uint16_t>(20 + udp_len), 0, kProtoUdp, answer ? resolver : client,
+             answer ? client : resolver);
     const auto client_port = static_cast<std::uint16_t>(32768 + f);
     store_be16(udp, answer ? 53 : client_port);
     store_be16(udp + 2, answer ? client_port : 53);
@@ -445,6 +429,21 @@ class FrameBuilder {
   std::uint32_t ts_val_ = 100000;
   std::array<Flow, kFlows> flows_{};
   PayloadPattern pattern_;
+  // A 20-byte IPv4 header (no options, TTL 64, the next id), its checksum filled in.
+  void put_ipv4(std::byte* ip, std::uint16_t total_len, std::uint16_t flags_fragment, std::uint8_t proto,
+                std::uint32_t src, std::uint32_t dst) {
+    store_be16(ip, 0x4500);  // version 4, IHL 5, DSCP 0
+    store_be16(ip + 2, total_len);
+    store_be16(ip + 4, static_cast<std::uint16_t>(ip_id_++));
+    store_be16(ip + 6, flags_fragment);
+    ip[8] = std::byte{64};
+    ip[9] = std::byte{proto};
+    store_be16(ip + 10, 0);
+    store_be32(ip + 12, src);
+    store_be32(ip + 16, dst);
+    store_be16(ip + 10, fold(sum_words(ip, 20)));
+  }
+
   std::uint32_t ip_id_ = 1;
 };
 

@@ -138,6 +138,17 @@ double measure(double seconds, Send send, int calls = 1) {
   return static_cast<double>(total) / wall;
 }
 
+/// measure() over sender.send_batch(batch) (an Injector or a TxRing); the message of the error
+/// that ended the run, if one did, lands in `err`.
+template <class Sender>
+double measure_batches(double seconds, Sender& sender, std::span<const FrameBytes> batch, std::string& err) {
+  return measure(seconds, [&] {
+    auto r = sender.send_batch(batch);
+    if (!r) err = r.error().what();
+    return r ? static_cast<long>(batch.size()) : -1L;
+  });
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -173,11 +184,7 @@ struct Bench {
     if (!tx) return {-1, tx.error().what()};
     std::span<const FrameBytes> b(frames.data(), batch);
     std::string err;
-    double pps = measure(seconds, [&] {
-      auto r = tx->send_batch(b);
-      if (!r) err = r.error().what();
-      return r ? static_cast<long>(batch) : -1L;
-    });
+    double pps = measure_batches(seconds, *tx, b, err);
     return {pps, err};
   }
 
@@ -194,11 +201,7 @@ struct Bench {
     if (!ring) return {-1, ring.error().what()};
     std::span<const FrameBytes> b(frames.data(), batch);
     std::string err;
-    double pps = measure(seconds, [&] {
-      auto r = ring->send_batch(b);
-      if (!r) err = r.error().what();
-      return r ? static_cast<long>(batch) : -1L;
-    });
+    double pps = measure_batches(seconds, *ring, b, err);
     if (!err.empty()) return {pps, err};
     auto done = ring->wait_completion(5000);
     const auto st = ring->stats();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pcapxx/decode.hpp"
@@ -39,7 +40,7 @@ struct Want {
   std::uint32_t ttl = 0;
   std::string name, target, target2;
   std::uint16_t preference = 0, weight = 0, port = 0;
-  std::uint32_t serial = 0;
+  std::uint32_t serial = 0, refresh = 0, retry = 0, expire = 0, minimum = 0;
   std::vector<std::string> strings;
 };
 
@@ -118,7 +119,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         w.target = in.text();
         w.target2 = in.text();
         w.serial = in.u32();
-        b.soa(section, owner, {w.target, w.target2, w.serial, in.u32(), in.u32(), in.u32(), in.u32()});
+        w.refresh = in.u32();
+        w.retry = in.u32();
+        w.expire = in.u32();
+        w.minimum = in.u32();
+        b.soa(section, owner, {w.target, w.target2, w.serial, w.refresh, w.retry, w.expire, w.minimum});
         w.target = expected_text(w.target);
         w.target2 = expected_text(w.target2);
         break;
@@ -134,8 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       default: {
         w.type = static_cast<std::uint16_t>(64 + (kind & 0x0f));
-        const std::string raw = in.text();
-        b.raw(section, w.type, owner, std::as_bytes(std::span(raw.data(), raw.size())));
+        w.target = in.text();  // the RDATA, as given
+        b.raw(section, w.type, owner, std::as_bytes(std::span(w.target.data(), w.target.size())));
         break;
       }
     }
@@ -182,7 +187,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (dns.name(d.name) != w.target || d.preference != w.preference) fail("MX differs", i);
         break;
       case Dns::kTypeSoa:
-        if (dns.name(d.name) != w.target || dns.name(d.name2) != w.target2 || d.serial != w.serial)
+        if (dns.name(d.name) != w.target || dns.name(d.name2) != w.target2 || d.serial != w.serial ||
+            d.refresh != w.refresh || d.retry != w.retry || d.expire != w.expire || d.minimum != w.minimum)
           fail("SOA differs", i);
         break;
       case Dns::kTypeSrv:
@@ -198,6 +204,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       default:
+        if (std::string_view(reinterpret_cast<const char*>(r.rdata.data()), r.rdata.size()) != w.target)
+          fail("RDATA differs", i);
         break;
     }
   }

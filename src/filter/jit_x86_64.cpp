@@ -289,15 +289,7 @@ class Generator {
       auto flow = [&](std::size_t to) {
         if (to < checked_.size()) checked_[to] = std::min(checked_[to], known);
       };
-      if (cls == kRet) continue;
-      if (in.code == (kJmp | kJa)) {
-        flow(pc + 1 + in.k);
-      } else if (cls == kJmp) {
-        flow(pc + 1 + in.jt);
-        flow(pc + 1 + in.jf);
-      } else {
-        flow(pc + 1);
-      }
+      for_each_successor(pc, flow);
     }
     zero_a_ = !a_written;
     if (backward_) std::fill(checked_.begin(), checked_.end(), 0);
@@ -315,6 +307,23 @@ class Generator {
     }
     fast_len_ = checks >= 2 && farthest <= 0x7fffffff ? farthest : 0;
     fast_ = fast_len_ != 0;
+  }
+
+  // Calls visit(to) once for each instruction control may pass to from pc: the target(s) of a
+  // jump, nothing after a return, else the next instruction (none past the end).
+  template <class Visit>
+  void for_each_successor(std::size_t pc, Visit&& visit) const {
+    const BpfInsn& in = prog_[pc];
+    const std::uint16_t cls = insn_class(in.code);
+    if (cls == kRet) return;
+    if (in.code == (kJmp | kJa)) {
+      visit(pc + 1 + in.k);
+    } else if (cls == kJmp) {
+      visit(pc + 1 + in.jt);
+      if (in.jf != in.jt) visit(pc + 1 + in.jf);
+    } else if (pc + 1 < prog_.size()) {
+      visit(pc + 1);
+    }
   }
 
   // Liveness of A and X (read before written on some path), an upper bound of X, and the jump
@@ -340,10 +349,9 @@ class Generator {
       const std::int64_t anc = ancillary_of(in);
       const bool nlattr = anc == kAdNlAttr || anc == kAdNlAttrNest;
       auto after = [&](const std::vector<bool>& live) {
-        if (cls == kRet) return false;
-        if (in.code == (kJmp | kJa)) return static_cast<bool>(live[pc + 1 + in.k]);
-        if (cls == kJmp) return live[pc + 1 + in.jt] || live[pc + 1 + in.jf];
-        return pc + 1 < n && live[pc + 1];
+        bool any = false;
+        for_each_successor(pc, [&](std::size_t to) { any = any || live[to]; });
+        return any;
       };
       const bool reads_a = cls == kAlu || (cls == kJmp && in.code != (kJmp | kJa)) || in.code == (kRet | kA) ||
                            in.code == kSt || in.code == (kMisc | kTax) || anc == kAdAluXorX || nlattr;
@@ -372,15 +380,7 @@ class Generator {
       if (cls == kLdx) x = mode == kImm ? in.k : mode == kMsh ? 60 : kXUnbounded;
       if (in.code == (kMisc | kTax)) x = kXUnbounded;
       auto flow = [&](std::size_t to) { xmax_[to] = xmax_[to] == kUnreached ? x : std::max(xmax_[to], x); };
-      if (cls == kRet) continue;
-      if (in.code == (kJmp | kJa)) {
-        flow(pc + 1 + in.k);
-      } else if (cls == kJmp) {
-        flow(pc + 1 + in.jt);
-        flow(pc + 1 + in.jf);
-      } else {
-        flow(pc + 1);
-      }
+      for_each_successor(pc, flow);
     }
     for (std::uint64_t& x : xmax_) x = std::min(x, kXUnbounded);
     find_raw_chains();
@@ -403,19 +403,7 @@ class Generator {
     const std::size_t n = prog_.size();
     raw_.assign(n, 0);
     std::vector<int> preds(n, 0);
-    for (std::size_t pc = 0; pc < n; ++pc) {
-      const BpfInsn& in = prog_[pc];
-      const std::uint16_t cls = insn_class(in.code);
-      if (cls == kRet) continue;
-      if (in.code == (kJmp | kJa)) {
-        ++preds[pc + 1 + in.k];
-      } else if (cls == kJmp) {
-        ++preds[pc + 1 + in.jt];
-        if (in.jf != in.jt) ++preds[pc + 1 + in.jf];
-      } else if (pc + 1 < n) {
-        ++preds[pc + 1];
-      }
-    }
+    for (std::size_t pc = 0; pc < n; ++pc) for_each_successor(pc, [&](std::size_t to) { ++preds[to]; });
     auto is_cmp_k = [&](std::size_t pc) {
       return prog_[pc].code == (kJmp | kJeq | kK) || prog_[pc].code == (kJmp | kJset | kK);
     };
@@ -465,11 +453,8 @@ class Generator {
     int loads = 0;
     for (std::size_t pc = n; pc-- > 0;) {
       const BpfInsn& in = prog_[pc];
-      const std::uint16_t cls = insn_class(in.code);
       std::uint64_t after = 0;
-      if (in.code == (kJmp | kJa)) after = ind_reach_[pc + 1 + in.k];
-      else if (cls == kJmp) after = std::max(ind_reach_[pc + 1 + in.jt], ind_reach_[pc + 1 + in.jf]);
-      else if (cls != kRet && pc + 1 < n) after = ind_reach_[pc + 1];
+      for_each_successor(pc, [&](std::size_t to) { after = std::max(after, ind_reach_[to]); });
       if (bounded_ind(pc)) {
         ++loads;
         ind_reach_[pc] = std::max<std::uint64_t>(after, std::uint64_t{in.k} + bytes_of(insn_size(in.code)));
@@ -483,21 +468,12 @@ class Generator {
     for (std::size_t pc = 0; pc < n; ++pc) {
       if (in_known[pc] == kUnreached) continue;
       const BpfInsn& in = prog_[pc];
-      const std::uint16_t cls = insn_class(in.code);
       ind_known_[pc] = in_known[pc];
       std::uint64_t out = in_known[pc];
       if (bounded_ind(pc)) out = std::max(out, ind_reach_[pc]);
       else if (writes_x(in)) out = 0;
       auto flow = [&](std::size_t to) { in_known[to] = std::min(in_known[to], out); };
-      if (cls == kRet) continue;
-      if (in.code == (kJmp | kJa)) {
-        flow(pc + 1 + in.k);
-      } else if (cls == kJmp) {
-        flow(pc + 1 + in.jt);
-        flow(pc + 1 + in.jf);
-      } else {
-        flow(pc + 1);
-      }
+      for_each_successor(pc, flow);
     }
     if (loads >= 2) fast_ = true;
   }

@@ -86,28 +86,24 @@ template <class T>
 namespace {
 // The type and class of each AnyLayer alternative, by variant index: type() and layer_class()
 // run for every layer in find() and the shortcuts, so a table lookup rather than a visit.
+struct Alternative {
+  LayerType type;
+  LayerClass layer_class;
+};
 template <class T>
-constexpr LayerType type_of() noexcept {
+constexpr Alternative alternative_of() noexcept {
   if constexpr (std::is_same_v<T, std::monostate>) {
-    return LayerType::none;
+    return {LayerType::none, LayerClass::application};
   } else {
-    return T::kType;
-  }
-}
-template <class T>
-constexpr LayerClass class_of() noexcept {
-  if constexpr (std::is_same_v<T, std::monostate>) {
-    return LayerClass::application;
-  } else {
-    return T::kClass;
+    return {T::kType, T::kClass};
   }
 }
 template <class V>
 struct AlternativeTables;
 template <class... Ts>
 struct AlternativeTables<std::variant<Ts...>> {
-  static constexpr std::array<LayerType, sizeof...(Ts)> kTypes{type_of<Ts>()...};
-  static constexpr std::array<LayerClass, sizeof...(Ts)> kClasses{class_of<Ts>()...};
+  static constexpr std::array<LayerType, sizeof...(Ts)> kTypes{alternative_of<Ts>().type...};
+  static constexpr std::array<LayerClass, sizeof...(Ts)> kClasses{alternative_of<Ts>().layer_class...};
 };
 using Tables = AlternativeTables<AnyLayer>;
 }  // namespace
