@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "common/craft.hpp"
 #include "common/run.hpp"
 #include "pcapxx/decode.hpp"
 #include "pcapxx/layers/layer_list.hpp"
@@ -21,20 +22,16 @@
 
 namespace pcapxx::layers::craft_test {
 
+using test::eth_frame;
+using test::hex;
+using test::ipv4_between;
+using test::ipv6_between;
 using test::run;
+using test::udp_ports;
+using test::v4;
+using test::v6;
 
 inline std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
-
-inline Ipv4Address v4(const char* s) {
-  Ipv4Address a;
-  EXPECT_TRUE(Ipv4Address::parse(s, a)) << s;
-  return a;
-}
-inline Ipv6Address v6(const char* s) {
-  Ipv6Address a;
-  EXPECT_TRUE(Ipv6Address::parse(s, a)) << s;
-  return a;
-}
 
 class CraftVsTshark : public ::testing::Test {
  protected:
@@ -68,7 +65,10 @@ class CraftVsTshark : public ::testing::Test {
     WriterOptions wo;
     if (ifds.size() > 1 || ifds[0].link_type != dlt::kEn10Mb) wo.format = SavefileFormat::pcapng;
     auto w = SavefileWriter::open(path.string(), ifds, wo);
-    EXPECT_TRUE(w.has_value());
+    if (!w.has_value()) {
+      ADD_FAILURE() << path << ": " << w.error().message;
+      return {};
+    }
     std::int64_t t = 1'700'000'000;
     for (std::size_t k = 0; k < frames_.size(); ++k) {
       const auto& f = frames_[k];
@@ -156,7 +156,10 @@ inline std::vector<std::byte> first_packet_of(const char* rel, std::size_t n = 0
   if (!reader.has_value()) return {};
   for (std::size_t i = 0;; ++i) {
     auto v = (*reader)->next();
-    if (!v.has_value() || *v == nullptr) return {};
+    if (!v.has_value() || *v == nullptr) {
+      ADD_FAILURE() << rel << " has no packet " << n;
+      return {};
+    }
     if (i == n) return {(*v)->data.begin(), (*v)->data.end()};
   }
 }
@@ -167,19 +170,6 @@ template <class... Ls>
 std::span<const std::byte> craft(SerializeBuffer& buf, const Ls&... ls) {
   serialize_layers(buf, kFix, ls...);
   return buf.bytes();
-}
-
-inline std::vector<std::byte> hex(std::string_view h) {
-  std::vector<std::byte> out;
-  for (std::size_t i = 0; i + 1 < h.size();) {
-    if (h[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-    i += 2;
-  }
-  return out;
 }
 
 }  // namespace pcapxx::layers::craft_test

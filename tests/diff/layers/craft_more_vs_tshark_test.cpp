@@ -14,17 +14,9 @@ using namespace craft_test;
 // the packet it is about, IGMPv1 and IGMPv3 reports.
 TEST_F(CraftVsTshark, OtherLinkTypesIpsecNdOptionsSctpAndIgmpReportsReadBackByTshark) {
   SerializeBuffer buf;
-  Ipv4 ip;
-  ip.src = v4("192.0.2.1");
-  ip.dst = v4("198.51.100.7");
-  ip.protocol = 17;
-  Ipv6 ip6;
-  ip6.src = v6("2001:db8::1");
-  ip6.dst = v6("2001:db8::2");
-  ip6.next_header = 17;
-  Udp udp;
-  udp.src_port = 40000;
-  udp.dst_port = 9;
+  const Ipv4 ip = ipv4_between("192.0.2.1", "198.51.100.7", 17);
+  const Ipv6 ip6 = ipv6_between("2001:db8::1", "2001:db8::2", 17);
+  const Udp udp = udp_ports(40000, 9);
   Payload data;
   data.contents = bytes_of("payload bytes, odd count");
   {
@@ -54,9 +46,7 @@ TEST_F(CraftVsTshark, OtherLinkTypesIpsecNdOptionsSctpAndIgmpReportsReadBackByTs
     add("raw IPv4", craft(buf, ip, udp, data), {{"ip.len", "52"}, {"udp.checksum.status", "1"}}, dlt::kRaw);
     add("raw IPv6", craft(buf, ip6, udp, data), {{"ipv6.plen", "32"}, {"udp.checksum.status", "1"}}, dlt::kRaw);
   }
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
+  Ethernet eth = eth_frame();
   // AH (RFC 4302, a 12-byte ICV) over IPv4 carrying ICMP; ESP (RFC 4303) over IPv6.
   {
     eth.ethertype = 0x0800;
@@ -187,11 +177,8 @@ TEST_F(CraftVsTshark, OtherLinkTypesIpsecNdOptionsSctpAndIgmpReportsReadBackByTs
   // IGMPv1 report; IGMPv3 report with one group record (RFC 3376 4.2).
   {
     eth.ethertype = 0x0800;
-    Ipv4 mc;
-    mc.src = v4("192.0.2.1");
-    mc.dst = v4("239.1.1.1");
+    Ipv4 mc = ipv4_between("192.0.2.1", "239.1.1.1", 2);
     mc.ttl = 1;
-    mc.protocol = 2;
     Igmp v1;
     v1.type = 0x12;
     v1.group = v4("239.1.1.1");
@@ -218,23 +205,11 @@ TEST_F(CraftVsTshark, OtherLinkTypesIpsecNdOptionsSctpAndIgmpReportsReadBackByTs
 // checksums, and no malformed or warning expert info.
 TEST_F(CraftVsTshark, DnsBuilderMessagesReadBackByTshark) {
   SerializeBuffer buf;
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
-  Ipv4 ip;
-  ip.src = v4("192.0.2.1");
-  ip.dst = v4("192.0.2.53");
-  ip.protocol = 17;
-  Ipv6 ip6;
-  ip6.src = v6("2001:db8::1");
-  ip6.dst = v6("2001:db8::53");
-  ip6.next_header = 17;
-  Udp query_udp;
-  query_udp.src_port = 40053;
-  query_udp.dst_port = 53;
-  Udp answer_udp;
-  answer_udp.src_port = 53;
-  answer_udp.dst_port = 40053;
+  Ethernet eth = eth_frame();
+  Ipv4 ip = ipv4_between("192.0.2.1", "192.0.2.53", 17);
+  Ipv6 ip6 = ipv6_between("2001:db8::1", "2001:db8::53", 17);
+  const Udp query_udp = udp_ports(40053, 53);
+  const Udp answer_udp = udp_ports(53, 40053);
   using S = DnsRecord::Section;
   static const std::string_view kTxt[] = {"v=spf1 -all", "second string"};
   auto full_response = [&](DnsBuilder& b, std::uint16_t id) {

@@ -10,18 +10,12 @@ using namespace craft_test;
 
 TEST_F(CraftVsTshark, CraftedAndEditedPacketsHaveGoodChecksumsAndTheirFields) {
   SerializeBuffer buf;
-  const SerializeOptions fix{.fix_lengths = true, .compute_checksums = true};
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
+  Ethernet eth = eth_frame();
 
   // 1. IPv4 with a Router Alert option (RFC 2113: 0x94 0x04 0 0), TCP with options, payload.
   {
     eth.ethertype = 0x0800;
-    Ipv4 ip;
-    ip.src = v4("192.0.2.1");
-    ip.dst = v4("198.51.100.7");
-    ip.protocol = 6;
+    Ipv4 ip = ipv4_between("192.0.2.1", "198.51.100.7", 6);
     ip.id = 0x1234;
     ip.flags = Ipv4::kDontFragment;
     static const std::byte kRouterAlert[] = {std::byte{0x94}, std::byte{4}, std::byte{0}, std::byte{0}};
@@ -38,10 +32,10 @@ TEST_F(CraftVsTshark, CraftedAndEditedPacketsHaveGoodChecksumsAndTheirFields) {
     tcp.options = ob.bytes();
     Payload data;
     data.contents = bytes_of("GET / HTTP/1.0\r\n\r\n");
-    serialize_layers(buf, fix, eth, ip, tcp, data);
+    serialize_layers(buf, kFix, eth, ip, tcp, data);
     add(buf.bytes());
     const std::byte* where = buf.bytes().data();
-    serialize_layers(buf, fix, eth, ip, tcp, data);  // warm: same memory, no growth
+    serialize_layers(buf, kFix, eth, ip, tcp, data);  // warm: same memory, no growth
     EXPECT_EQ(buf.bytes().data(), where);
 
     // Decode our own bytes back.
@@ -63,60 +57,46 @@ TEST_F(CraftVsTshark, CraftedAndEditedPacketsHaveGoodChecksumsAndTheirFields) {
     tag.vlan_id = 42;
     tag.priority = 5;
     tag.ethertype = 0x86dd;
-    Ipv6 ip;
-    ip.src = v6("2001:db8::1");
-    ip.dst = v6("2001:db8:0:1::53");
-    ip.next_header = 0;
+    const Ipv6 ip = ipv6_between("2001:db8::1", "2001:db8:0:1::53", 0);
     Ipv6HopByHop hbh;
     hbh.next_header = 17;
     // Router Alert (RFC 2711): type 5, length 2, value 0 (MLD); fix_lengths adds PadN.
     static const std::byte kRa[] = {std::byte{5}, std::byte{2}, std::byte{0}, std::byte{0}};
     hbh.options = kRa;
-    Udp udp;
-    udp.src_port = 5000;
-    udp.dst_port = 6000;
+    const Udp udp = udp_ports(5000, 6000);
     Payload data;
     data.contents = bytes_of("hello over udp, odd length");
-    serialize_layers(buf, fix, eth, tag, ip, hbh, udp, data);
+    serialize_layers(buf, kFix, eth, tag, ip, hbh, udp, data);
     add(buf.bytes());
   }
   // 3. ICMPv4 echo request; 4. ICMPv6 echo request.
   {
     eth.ethertype = 0x0800;
-    Ipv4 ip;
-    ip.src = v4("10.1.1.1");
-    ip.dst = v4("10.1.1.2");
-    ip.protocol = 1;
+    const Ipv4 ip = ipv4_between("10.1.1.1", "10.1.1.2", 1);
     Icmpv4 icmp;
     icmp.type = 8;
     icmp.rest = 0x00070001;
     Payload data;
     data.contents = bytes_of("ping!");
-    serialize_layers(buf, fix, eth, ip, icmp, data);
+    serialize_layers(buf, kFix, eth, ip, icmp, data);
     add(buf.bytes());
 
     eth.ethertype = 0x86dd;
-    Ipv6 ip6;
-    ip6.src = v6("fe80::1");
-    ip6.dst = v6("fe80::2");
-    ip6.next_header = 58;
+    const Ipv6 ip6 = ipv6_between("fe80::1", "fe80::2", 58);
     Icmpv6 icmp6;
     icmp6.type = 128;
     icmp6.rest = 0x00090002;
-    serialize_layers(buf, fix, eth, ip6, icmp6, data);
+    serialize_layers(buf, kFix, eth, ip6, icmp6, data);
     add(buf.bytes());
   }
   // 5. A real packet, edited: new destination port and TTL, re-serialized with fix-ups.
   {
-    auto reader = SavefileReader::open(
-        (std::filesystem::path(PCAPXX_SHARED_CAPTURES) / "ppp/TcpPacketWithOptions.pcap").string());
-    ASSERT_TRUE(reader.has_value());
-    const auto* view = *(*reader)->next();
-    Packet pkt = Packet::decode(view->data, (*reader)->link_type());
+    const auto sample = first_packet_of("ppp/TcpPacketWithOptions.pcap");
+    Packet pkt = Packet::decode(sample, dlt::kEn10Mb);
     ASSERT_EQ(pkt.error(), nullptr);
     pkt.layer<Tcp>()->dst_port = 8080;
     pkt.layer<Ipv4>()->ttl = 17;
-    pkt.serialize(buf, fix);
+    pkt.serialize(buf, kFix);
     add(buf.bytes());
   }
 
@@ -229,24 +209,15 @@ TEST_F(CraftVsTshark, EditedPacketsReadBackWithTheirNewLayers) {
   check_all();
 }
 
-
 // One crafted packet per layer and option, all in one capture and one tshark run: the fields
 // tshark reads, every checksum good, no expert warning, nothing malformed.
 TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
   SerializeBuffer buf;
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
-  Ipv4 ip;
-  ip.src = v4("192.0.2.1");
-  ip.dst = v4("198.51.100.7");
+  Ethernet eth = eth_frame();
+  Ipv4 ip = ipv4_between("192.0.2.1", "198.51.100.7", 0);  // protocol set per frame
   ip.id = 7;
-  Ipv6 ip6;
-  ip6.src = v6("2001:db8::1");
-  ip6.dst = v6("2001:db8::2");
-  Udp udp;
-  udp.src_port = 40000;
-  udp.dst_port = 9;  // discard: tshark shows the data as data
+  Ipv6 ip6 = ipv6_between("2001:db8::1", "2001:db8::2", 0);
+  const Udp udp = udp_ports(40000, 9);  // discard: tshark shows the data as data
   Payload data;
   data.contents = bytes_of("payload bytes, odd count");
 
@@ -412,11 +383,8 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
   // IGMPv2 report (with a router alert, TTL 1) and an IGMPv3 general query.
   {
     eth.ethertype = 0x0800;
-    Ipv4 mc;
-    mc.src = v4("192.0.2.1");
-    mc.dst = v4("239.1.2.3");
+    Ipv4 mc = ipv4_between("192.0.2.1", "239.1.2.3", 2);
     mc.ttl = 1;
-    mc.protocol = 2;
     static const auto kRouterAlert = hex("94040000");
     mc.options = kRouterAlert;
     Igmp report;
@@ -444,10 +412,7 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
     gre.key_present = true;
     gre.key = 42;
     gre.protocol = 0x0800;
-    Ipv4 inner;
-    inner.src = v4("10.0.0.1");
-    inner.dst = v4("10.0.0.2");
-    inner.protocol = 1;
+    const Ipv4 inner = ipv4_between("10.0.0.1", "10.0.0.2", 1);
     Icmpv4 echo;
     echo.rest = 0x00020003;
     add("GRE", craft(buf, eth, outer, gre, inner, echo, data),
@@ -460,10 +425,7 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
     inner_eth.src.bytes = {0x02, 0, 0, 0, 0, 0x11};
     inner_eth.dst.bytes = {0x02, 0, 0, 0, 0, 0x12};
     inner_eth.ethertype = 0x0800;
-    Ipv4 inner;
-    inner.src = v4("10.0.0.1");
-    inner.dst = v4("10.0.0.2");
-    inner.protocol = 6;
+    const Ipv4 inner = ipv4_between("10.0.0.1", "10.0.0.2", 6);
     Tcp tcp;
     tcp.src_port = 40002;
     tcp.dst_port = 9;
@@ -471,9 +433,7 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
     tcp.window = 1000;
     eth.ethertype = 0x0800;
     ip.protocol = 17;
-    Udp tunnel;
-    tunnel.src_port = 49152;
-    tunnel.dst_port = 4789;
+    Udp tunnel = udp_ports(49152, 4789);
     Vxlan vxlan;
     vxlan.vni = 5000;
     add("VXLAN", craft(buf, eth, ip, tunnel, vxlan, inner_eth, inner, tcp),
@@ -493,9 +453,7 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
   {
     eth.ethertype = 0x0800;
     ip.protocol = 17;
-    Udp dns_udp;
-    dns_udp.src_port = 40003;
-    dns_udp.dst_port = 53;
+    const Udp dns_udp = udp_ports(40003, 53);
     Dns dns;
     dns.id = 0x4242;
     dns.flags = 0x0100;  // RD
@@ -506,13 +464,8 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
         {{"dns.id", "0x4242"}, {"dns.qry.name", "example.com"}, {"dns.qry.type", "1"}, {"dns.flags.recdesired", "1"},
          {"udp.checksum.status", "1"}});
 
-    Ipv4 bootp;
-    bootp.src = v4("0.0.0.0");
-    bootp.dst = v4("255.255.255.255");
-    bootp.protocol = 17;
-    Udp dhcp_udp;
-    dhcp_udp.src_port = 68;
-    dhcp_udp.dst_port = 67;
+    const Ipv4 bootp = ipv4_between("0.0.0.0", "255.255.255.255", 17);
+    const Udp dhcp_udp = udp_ports(68, 67);
     Dhcp dhcp;
     dhcp.xid = 0x01020304;
     dhcp.flags = 0x8000;
@@ -523,9 +476,7 @@ TEST_F(CraftVsTshark, EveryLayerCraftedReadsBackByTshark) {
         {{"dhcp.option.dhcp", "1"}, {"dhcp.id", "0x01020304"}, {"dhcp.hw.mac_addr", "02:00:00:00:00:33"},
          {"udp.checksum.status", "1"}});
 
-    Udp ntp_udp;
-    ntp_udp.src_port = 123;
-    ntp_udp.dst_port = 123;
+    const Udp ntp_udp = udp_ports(123, 123);
     Ntp ntp;
     ntp.mode = 3;
     ntp.version = 4;

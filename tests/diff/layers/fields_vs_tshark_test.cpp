@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "common/craft.hpp"
 #include "common/run.hpp"
 #include "pcapxx/decode.hpp"
 #include "pcapxx/savefile.hpp"
@@ -591,10 +592,9 @@ TEST(LayersVsTshark, FieldsOfEveryPacketOfTheSharedCaptures) {
       break;
     }
   }
-  const std::size_t files_done = files.size();
   fmt::print("layers vs tshark: {} files ({} pcapng, {} unreadable by tshark), {} packets ({} compared field for "
              "field), {} values agree\n",
-             files_done, pcapng_files, totals.files_without_oracle, totals.packets, totals.exact, totals.values);
+             files.size(), pcapng_files, totals.files_without_oracle, totals.packets, totals.exact, totals.values);
   EXPECT_LE(totals.files_without_oracle, 4u);
   // Each field below must have been compared on real values, and the checksum comparisons must
   // have seen bad checksums too (offloaded ones in the captures), or the comparison proves little.
@@ -614,7 +614,7 @@ TEST(LayersVsTshark, FieldsOfEveryPacketOfTheSharedCaptures) {
     EXPECT_GT(totals.bad[f], 0u) << f << ": no bad checksum was compared";
   EXPECT_EQ(totals.mismatches, 0u);
   // The comparison must have covered real traffic: most packets exactly, many values.
-  EXPECT_GT(files_done, 180u);
+  EXPECT_GT(files.size(), 180u);
   EXPECT_GT(pcapng_files, 50u);
   EXPECT_GT(totals.exact, totals.packets * 3 / 4);
   EXPECT_GT(totals.values, 200000u);
@@ -629,17 +629,9 @@ TEST(LayersVsTshark, CraftedRareFieldsCompareTheSameWay) {
   SerializeBuffer buf;
   const SerializeOptions fix{.fix_lengths = true, .compute_checksums = true};
   auto keep = [&] { frames.emplace_back(buf.bytes().begin(), buf.bytes().end()); };
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
-  eth.ethertype = 0x0800;
-  Ipv4 ip;
-  ip.src.bytes = {192, 0, 2, 53};
-  ip.dst.bytes = {192, 0, 2, 1};
-  ip.protocol = 17;
-  Udp udp;
-  udp.src_port = 53;
-  udp.dst_port = 40000;
+  Ethernet eth = test::eth_frame(0x0800);
+  Ipv4 ip = test::ipv4_between("192.0.2.53", "192.0.2.1", 17);
+  const Udp udp = test::udp_ports(53, 40000);
   using S = DnsRecord::Section;
   DnsBuilder b;
   static const std::string_view kTxt[] = {"a=1,b=2", "plain"};
@@ -673,11 +665,8 @@ TEST(LayersVsTshark, CraftedRareFieldsCompareTheSameWay) {
   // A router advertisement with options; a bad ICMPv6 checksum on a copy.
   {
     eth.ethertype = 0x86dd;
-    Ipv6 nd;
-    nd.src.bytes = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    nd.dst.bytes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    Ipv6 nd = test::ipv6_between("fe80::1", "ff02::1", 58);
     nd.hop_limit = 255;
-    nd.next_header = 58;
     Icmpv6 ra;
     ra.type = Icmpv6::kRouterAdvertisement;
     ra.rest = 0x40000708;
@@ -695,10 +684,7 @@ TEST(LayersVsTshark, CraftedRareFieldsCompareTheSameWay) {
   // TCP with timestamps and two SACK blocks; a copy with a bad IPv4 header checksum.
   {
     eth.ethertype = 0x0800;
-    Ipv4 tip;
-    tip.src.bytes = {192, 0, 2, 1};
-    tip.dst.bytes = {192, 0, 2, 2};
-    tip.protocol = 6;
+    const Ipv4 tip = test::ipv4_between("192.0.2.1", "192.0.2.2", 6);
     Tcp tcp;
     tcp.src_port = 40000;
     tcp.dst_port = 9;

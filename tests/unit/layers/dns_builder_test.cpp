@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/craft.hpp"
 #include "pcapxx/decode.hpp"
 
 namespace pcapxx::layers {
@@ -13,16 +14,8 @@ namespace {
 
 using Section = DnsRecord::Section;
 
-Ipv4Address v4(const char* s) {
-  Ipv4Address a;
-  EXPECT_TRUE(Ipv4Address::parse(s, a)) << s;
-  return a;
-}
-Ipv6Address v6(const char* s) {
-  Ipv6Address a;
-  EXPECT_TRUE(Ipv6Address::parse(s, a)) << s;
-  return a;
-}
+using test::v4;
+using test::v6;
 
 // One response with a record of each type in each section.
 void build_full_response(DnsBuilder& b) {
@@ -181,21 +174,12 @@ TEST(DnsBuilder, SerializedInsideUdpOverIpv4AndIpv6WithFixUps) {
   DnsBuilder b;
   build_full_response(b);
   const Dns dns = b.dns();
-  Ethernet eth;
-  eth.src.bytes = {0x02, 0, 0, 0, 0, 1};
-  eth.dst.bytes = {0x02, 0, 0, 0, 0, 2};
-  Udp udp;
-  udp.src_port = 53;
-  udp.dst_port = 40000;
+  const Udp udp = test::udp_ports(53, 40000);
   SerializeBuffer buf;
   const SerializeOptions fix{.fix_lengths = true, .compute_checksums = true};
   {
-    eth.ethertype = 0x0800;
-    Ipv4 ip;
-    ip.protocol = 17;
-    ip.src = v4("192.0.2.53");
-    ip.dst = v4("192.0.2.1");
-    serialize_layers(buf, fix, eth, ip, udp, dns);
+    const Ipv4 ip = test::ipv4_between("192.0.2.53", "192.0.2.1", 17);
+    serialize_layers(buf, fix, test::eth_frame(0x0800), ip, udp, dns);
     const Packet pkt = Packet::decode(buf.bytes(), dlt::kEn10Mb);
     ASSERT_EQ(pkt.error(), nullptr) << pkt.error()->message();
     EXPECT_TRUE(pkt.layer<Ipv4>()->checksum_ok());
@@ -211,12 +195,8 @@ TEST(DnsBuilder, SerializedInsideUdpOverIpv4AndIpv6WithFixUps) {
     EXPECT_TRUE(std::ranges::equal(again.bytes(), first));
   }
   {
-    eth.ethertype = 0x86dd;
-    Ipv6 ip;
-    ip.next_header = 17;
-    ip.src = v6("2001:db8::53");
-    ip.dst = v6("2001:db8::1");
-    serialize_layers(buf, fix, eth, ip, udp, dns);
+    const Ipv6 ip = test::ipv6_between("2001:db8::53", "2001:db8::1", 17);
+    serialize_layers(buf, fix, test::eth_frame(0x86dd), ip, udp, dns);
     const Packet pkt = Packet::decode(buf.bytes(), dlt::kEn10Mb);
     ASSERT_EQ(pkt.error(), nullptr) << pkt.error()->message();
     EXPECT_EQ(pkt.layer<Ipv6>()->payload_length, 8 + b.bytes().size());

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/craft.hpp"
 #include "pcapxx/decode.hpp"
 
 namespace pcapxx::layers {
@@ -20,18 +21,7 @@ constexpr SerializeOptions kFix{.fix_lengths = true, .compute_checksums = true};
 
 std::vector<std::byte> bytes_of(std::span<const std::byte> s) { return {s.begin(), s.end()}; }
 
-std::vector<std::byte> hex(std::string_view h) {
-  std::vector<std::byte> out;
-  for (std::size_t i = 0; i + 1 < h.size();) {
-    if (h[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-    i += 2;
-  }
-  return out;
-}
+using test::hex;
 
 // Cuts `bytes` at every length and checks each cut against the full decode: the layers wholly
 // before the cut decode as before and the error layer is the first layer whose header (contents)
@@ -82,13 +72,7 @@ std::string failure(const std::vector<std::byte>& bytes, LayerType first) {
   return fmt::format("{} at {}: {}", layer_name(pkt.error()->layer), pkt.error()->offset, pkt.error()->reason);
 }
 
-Ipv4 ipv4(std::uint8_t protocol) {
-  Ipv4 ip;
-  ip.protocol = protocol;
-  ip.src.bytes = {192, 0, 2, 1};
-  ip.dst.bytes = {192, 0, 2, 2};
-  return ip;
-}
+Ipv4 ipv4(std::uint8_t protocol) { return test::ipv4_between("192.0.2.1", "192.0.2.2", protocol); }
 
 Ethernet ether(std::uint16_t type) {
   Ethernet e;
