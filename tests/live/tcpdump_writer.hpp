@@ -3,6 +3,8 @@
 // or sent.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <signal.h>
 
 #include <chrono>
@@ -85,6 +87,20 @@ inline std::vector<Captured> finish_tcpdump(Tcpdump& oracle, const std::string& 
   std::this_thread::sleep_for(50ms);
   oracle.stop();
   return read_pcap(file);
+}
+
+/// Holds what a pcapxx capture saw (`who`: "pcapxx", "pxdump") to what tcpdump wrote at the same
+/// time: the same number of packets, each with the same bytes and lengths.
+inline void expect_same_as_tcpdump(const std::vector<Captured>& ours, const std::vector<Captured>& theirs,
+                                   std::string_view who = "pcapxx") {
+  ASSERT_EQ(theirs.size(), ours.size()) << "tcpdump saw a different number of packets than " << who;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(ours[i].data, theirs[i].data) << fmt::format("{:<8}{}\ntcpdump {}", who, hex(ours[i].data),
+                                                           hex(theirs[i].data));
+    EXPECT_EQ(ours[i].header.caplen, theirs[i].header.caplen);
+    EXPECT_EQ(ours[i].header.origlen, theirs[i].header.origlen);
+  }
 }
 
 }  // namespace pcapxx::test

@@ -4,10 +4,16 @@
 // preloaded, and leak checking off: the leaks would be the foreign program's.
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <future>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "common/run.hpp"
 
@@ -58,5 +64,44 @@ inline std::pair<RunResult, RunResult> run_both(const std::vector<std::string>& 
   RunResult ours = run_on(true, ours_argv);
   return {std::move(ours), theirs.get()};
 }
+
+/// A C program written against libpcap's documentation, built once against our headers and
+/// libpcap.so.0.8 and once against Debian's, in a directory of its own that every user may read
+/// (some tests run the programs as nobody) and that goes away with the object. Meant to be held
+/// in a function-local static: built once per test process.
+struct ProgramOnBoth {
+  std::string dir;
+  std::string ours;    // binary bound to our library
+  std::string oracle;  // binary bound to Debian's libpcap
+  std::string error;   // compiler output of the builds that failed; empty when both built
+
+  /// Builds `source` as <name>_ours and <name>_oracle with C11 -Wall -Wextra -Werror and `extra_flags`.
+  ProgramOnBoth(const std::string& source, std::string_view name, const std::vector<std::string>& extra_flags = {})
+      : dir(fmt::format("/tmp/pcapxx-{}-{}", name, ::getpid())),
+        ours(fmt::format("{}/{}_ours", dir, name)),
+        oracle(fmt::format("{}/{}_oracle", dir, name)) {
+    namespace fs = std::filesystem;
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror"};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    auto with_ours = flags;
+    with_ours.insert(with_ours.end(), {"-o", ours, "-I" PCAPXX_SOURCE_DIR "/include", source, "-L" + kOurLibDir,
+                                       "-lpcap", "-Wl,-rpath," + kOurLibDir});
+    auto built = run(with_ours);
+    if (built.status != 0) error = "against pcapxx: " + built.err;
+    auto with_oracle = flags;
+    with_oracle.insert(with_oracle.end(), {"-o", oracle, source, kOracleLibpcap});
+    built = run(with_oracle);
+    if (built.status != 0) error += "against Debian's libpcap: " + built.err;
+  }
+  ~ProgramOnBoth() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  ProgramOnBoth(const ProgramOnBoth&) = delete;
+  ProgramOnBoth& operator=(const ProgramOnBoth&) = delete;
+};
 
 }  // namespace pcapxx::test

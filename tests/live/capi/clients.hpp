@@ -3,6 +3,8 @@
 // for frames the test then sends).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,11 +13,13 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "common/run.hpp"
 #include "diff/capi/through_ours.hpp"
+#include "live/capture/frames.hpp"
 #include "live/netns.hpp"
 
 namespace pcapxx::test {
@@ -129,6 +133,57 @@ class Background {
   bool done_ = false;
   int status_ = -1;
 };
+
+/// Sends 300-byte test frames (kTestEthertype) from the peer side every 50 ms until both
+/// programs have ended, at most `limit` frames. For programs such as dumpcap that say they
+/// capture before their capture is open: the two may start at different frames.
+inline void send_until_both_done(const VethPair& link, Background& a, Background& b, std::uint32_t limit = 200) {
+  FrameSender tx(link.peer_ns(), link.peer_if());
+  for (std::uint32_t i = 0; i < limit && !(a.done() && b.done()); ++i) {
+    tx.send(make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kTestEthertype, 300, i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+/// dumpcap run on both libraries at once and what tshark reads from the files they wrote.
+struct DumpcapOnBoth {
+  std::string ours_file;
+  std::string theirs_file;
+  RunResult ours;           // dumpcap on our library
+  RunResult theirs;         // dumpcap on Debian's
+  RunResult ours_fields;    // tshark -T fields on ours_file
+  RunResult theirs_fields;  // the same on theirs_file
+};
+
+/// Runs `dumpcap <args> -w FILE` on both libraries in the capture namespace while test frames
+/// go out from the peer until both have ended (send_until_both_done), then reads both files with
+/// `tshark -T fields` and the fields given. Checks what must hold for any comparison: both
+/// started and ended well, tshark read ours as it read theirs (no warning beyond running as
+/// root), and theirs holds `want` packets.
+inline DumpcapOnBoth dumpcap_on_both(const VethPair& link, const ScratchDir& dir, const std::string& args,
+                                     const std::vector<std::string>& fields, std::size_t want) {
+  DumpcapOnBoth r{dir.file("ours.pcapng"), dir.file("theirs.pcapng"), {}, {}, {}, {}};
+  Background ours(link.capture_ns(), true, fmt::format("dumpcap {} -w {}", args, r.ours_file), dir, "ours");
+  Background theirs(link.capture_ns(), false, fmt::format("dumpcap {} -w {}", args, r.theirs_file), dir, "theirs");
+  const bool started = ours.wait_for("Capturing on") && theirs.wait_for("Capturing on");
+  if (started) send_until_both_done(link, ours, theirs);
+  r.ours = ours.finish();
+  r.theirs = theirs.finish();
+  EXPECT_TRUE(started) << show(r.ours) << show(r.theirs);
+  EXPECT_EQ(r.theirs.status, 0) << show(r.theirs);
+  EXPECT_EQ(r.ours.status, 0) << show(r.ours);
+  auto read = [&](const std::string& file) {
+    std::vector<std::string> argv = {"tshark", "-r", file, "-T", "fields"};
+    for (const auto& f : fields) argv.insert(argv.end(), {"-e", f});
+    return run(argv);
+  };
+  r.ours_fields = read(r.ours_file);
+  r.theirs_fields = read(r.theirs_file);
+  EXPECT_EQ(r.ours_fields.status, 0) << r.ours_fields.err;
+  EXPECT_EQ(r.ours_fields.err, r.theirs_fields.err);  // tshark only warns that it runs as root
+  EXPECT_EQ(lines(r.theirs_fields.out).size(), want) << r.theirs_fields.out;
+  return r;
+}
 
 /// How many packets a `tcpdump -x` listing shows (the lines that are not hex dump lines).
 inline std::size_t packets_in(const std::string& listing) {

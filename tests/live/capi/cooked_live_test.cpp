@@ -164,43 +164,20 @@ TEST(CookedLive, TcpdumpSll2OnAnyWithAFilterAsLibpcap) {
 TEST(CookedLive, DumpcapOnAnyReadByTshark) {
   VethPair link;
   ScratchDir dir;
-  const std::string ours_file = dir.file("ours.pcapng");
-  const std::string theirs_file = dir.file("theirs.pcapng");
-  const std::string args = "-q -i any -f 'ether proto 0x88b5' -c 6";
-  Background ours(link.capture_ns(), true, fmt::format("dumpcap {} -w {}", args, ours_file), dir, "ours");
-  Background theirs(link.capture_ns(), false, fmt::format("dumpcap {} -w {}", args, theirs_file), dir, "theirs");
-  ASSERT_TRUE(ours.wait_for("Capturing on") && theirs.wait_for("Capturing on")) << show(ours.finish())
-                                                                                << show(theirs.finish());
-  // dumpcap says "Capturing on" before its capture is open: frames go out until both have six
-  // (at most 200), so the two may start at different frames; sizes and header fields agree.
-  {
-    test::FrameSender tx(link.peer_ns(), link.peer_if());
-    for (std::uint32_t i = 0; i < 200 && !(ours.done() && theirs.done()); ++i) {
-      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kTestEthertype, 300, i));
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  auto a = ours.finish();
-  auto b = theirs.finish();
-  ASSERT_EQ(b.status, 0) << show(b);
-  EXPECT_EQ(a.status, 0) << show(a);
-  auto fields = [](const std::string& f) {
-    return test::run({"tshark", "-r", f, "-T", "fields", "-e", "frame.len", "-e", "frame.cap_len", "-e",
-                      "sll.pkttype", "-e", "sll.hatype", "-e", "sll.halen", "-e", "sll.src.eth", "-e", "sll.etype",
-                      "-e", "frame.interface_name"});
-  };
-  auto ta = fields(ours_file);
-  auto tb = fields(theirs_file);
-  EXPECT_EQ(ta.status, 0) << ta.err;
-  EXPECT_EQ(ta.err, tb.err);  // tshark only warns that it runs as root
-  EXPECT_EQ(test::lines(tb.out).size(), 6u) << tb.out;
+  // Sizes and header fields agree (the two may start at different frames).
+  auto r = test::dumpcap_on_both(link, dir, "-q -i any -f 'ether proto 0x88b5' -c 6",
+                                 {"frame.len", "frame.cap_len", "sll.pkttype", "sll.hatype", "sll.halen",
+                                  "sll.src.eth", "sll.etype", "frame.interface_name"},
+                                 6);
+  const auto& ta = r.ours_fields;
+  const auto& tb = r.theirs_fields;
   // 300 - 14 + 16: LINUX_SLL (dumpcap keeps the first link type libpcap lists).
   const std::string want = fmt::format("302\t302\t0\t1\t6\t{}\t0x88b5\tany", test::mac_text(VethPair::peer_mac()));
   EXPECT_NE(tb.out.find(want), std::string::npos) << tb.out << "\nwant " << want;
   for (const auto& l : test::lines(ta.out)) EXPECT_EQ(l, want);
   EXPECT_EQ(ta.out, tb.out) << "=== libpcap\n" << tb.out << "=== pcapxx\n" << ta.out;
   // capinfos-style check that the file is whole: tshark's own two-pass read.
-  auto whole = test::run({"tshark", "-2", "-r", ours_file, "-q"});
+  auto whole = test::run({"tshark", "-2", "-r", r.ours_file, "-q"});
   EXPECT_EQ(whole.status, 0) << show(whole);
 }
 

@@ -5,10 +5,8 @@
 // packets, and the C program must print the same on both.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <regex>
 #include <string>
 #include <thread>
@@ -29,42 +27,10 @@ using test::VethPair;
 
 const std::string kFlowSource = PCAPXX_SOURCE_DIR "/tests/live/capi/data/live_flow.c";
 
-struct FlowPrograms {
-  std::string ours;
-  std::string oracle;
-  std::string error;
-};
-
 // live_flow built once against our headers and library, once against Debian's.
-const FlowPrograms& flow_programs() {
-  static const FlowPrograms f = [] {
-    FlowPrograms r;
-    std::string dir = fmt::format("/tmp/pcapxx-live-flow-{}", getpid());
-    std::filesystem::create_directories(dir);
-    // Removed when the test program ends.
-    static const struct RemoveAtExit {
-      std::string dir;
-      ~RemoveAtExit() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      }
-    } remove_at_exit{dir};
-    r.ours = dir + "/flow_ours";
-    r.oracle = dir + "/flow_oracle";
-    const std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror",
-                                            // pcap_lookupdev is deprecated in libpcap's header
-                                            "-Wno-deprecated-declarations", "-pthread", "-o"};
-    auto ours = flags;
-    ours.insert(ours.end(), {r.ours, "-I" PCAPXX_SOURCE_DIR "/include", kFlowSource, "-L" + test::kOurLibDir,
-                             "-lpcap", "-Wl,-rpath," + test::kOurLibDir});
-    auto built = test::run(ours);
-    if (built.status != 0) r.error = "against pcapxx: " + built.err;
-    auto oracle = flags;
-    oracle.insert(oracle.end(), {r.oracle, kFlowSource, test::kOracleLibpcap});
-    built = test::run(oracle);
-    if (built.status != 0) r.error += "against Debian's libpcap: " + built.err;
-    return r;
-  }();
+const test::ProgramOnBoth& flow_programs() {
+  // pcap_lookupdev is deprecated in libpcap's header.
+  static const test::ProgramOnBoth f(kFlowSource, "flow", {"-Wno-deprecated-declarations", "-pthread"});
   return f;
 }
 

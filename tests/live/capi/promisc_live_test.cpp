@@ -10,9 +10,6 @@
 // PCAP_ERROR_PERM_DENIED from socket(), never PCAP_ERROR_PROMISC_PERM_DENIED.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
@@ -27,43 +24,10 @@ using test::VethPair;
 
 const std::string kPromiscSource = PCAPXX_SOURCE_DIR "/tests/live/capi/data/promisc_open.c";
 
-struct PromiscPrograms {
-  std::string ours;
-  std::string oracle;
-  std::string error;
-};
-
 // promisc_open built once against our headers and library, once against Debian's, in a
 // directory everyone can read (the programs run as nobody).
-const PromiscPrograms& promisc_programs() {
-  static const PromiscPrograms p = [] {
-    PromiscPrograms r;
-    std::string dir = fmt::format("/tmp/pcapxx-live-promisc-{}", ::getpid());
-    std::filesystem::create_directories(dir);
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                          std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                          std::filesystem::perms::others_exec);
-    static const struct RemoveAtExit {
-      std::string dir;
-      ~RemoveAtExit() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      }
-    } remove_at_exit{dir};
-    r.ours = dir + "/promisc_ours";
-    r.oracle = dir + "/promisc_oracle";
-    const std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-o"};
-    auto ours = flags;
-    ours.insert(ours.end(), {r.ours, "-I" PCAPXX_SOURCE_DIR "/include", kPromiscSource, "-L" + test::kOurLibDir,
-                             "-lpcap", "-Wl,-rpath," + test::kOurLibDir});
-    auto built = test::run(ours);
-    if (built.status != 0) r.error = "against pcapxx: " + built.err;
-    auto oracle = flags;
-    oracle.insert(oracle.end(), {r.oracle, kPromiscSource, test::kOracleLibpcap});
-    built = test::run(oracle);
-    if (built.status != 0) r.error += "against Debian's libpcap: " + built.err;
-    return r;
-  }();
+const test::ProgramOnBoth& promisc_programs() {
+  static const test::ProgramOnBoth p(kPromiscSource, "promisc");
   return p;
 }
 
@@ -77,28 +41,27 @@ test::RunResult run_as_nobody(const VethPair& link, bool ours, const std::string
                       fmt::format("{} {} {}", setpriv, ours ? p.ours : p.oracle, link.capture_if()));
 }
 
-TEST(PromiscLive, CapNetRawAloneMayGoPromiscuousAsWithLibpcap) {
+// Runs promisc_open as nobody with `caps` on both libraries: libpcap's must print `want`, and
+// ours exactly the same.
+void expect_both_print(const std::string& caps, const std::string& want) {
   ASSERT_TRUE(promisc_programs().error.empty()) << promisc_programs().error;
   VethPair link;
-  auto theirs = run_as_nobody(link, false, "+net_raw");
-  auto ours = run_as_nobody(link, true, "+net_raw");
+  auto theirs = run_as_nobody(link, false, caps);
+  auto ours = run_as_nobody(link, true, caps);
   ASSERT_EQ(theirs.status, 0) << show(theirs);
-  EXPECT_EQ(theirs.out, "activate 0 (Unknown error: 0)\npromiscuous while open: 1\n") << show(theirs);
+  EXPECT_EQ(theirs.out, want) << show(theirs);
   EXPECT_EQ(ours.status, 0) << show(ours);
   EXPECT_EQ(ours.out, theirs.out) << "=== libpcap\n" << show(theirs) << "=== pcapxx\n" << show(ours);
 }
 
+TEST(PromiscLive, CapNetRawAloneMayGoPromiscuousAsWithLibpcap) {
+  expect_both_print("+net_raw", "activate 0 (Unknown error: 0)\npromiscuous while open: 1\n");
+}
+
 TEST(PromiscLive, NoCapabilityIsPermDeniedNotPromiscPermDenied) {
-  ASSERT_TRUE(promisc_programs().error.empty()) << promisc_programs().error;
-  VethPair link;
-  auto theirs = run_as_nobody(link, false, "");
-  auto ours = run_as_nobody(link, true, "");
-  ASSERT_EQ(theirs.status, 0) << show(theirs);
-  EXPECT_EQ(theirs.out,
-            "activate -8 (You don't have permission to perform this capture on that device)\n"
-            "error: socket: Operation not permitted\npromiscuous while open: 0\n")
-      << show(theirs);
-  EXPECT_EQ(ours.out, theirs.out) << "=== libpcap\n" << show(theirs) << "=== pcapxx\n" << show(ours);
+  expect_both_print("",
+                    "activate -8 (You don't have permission to perform this capture on that device)\n"
+                    "error: socket: Operation not permitted\npromiscuous while open: 0\n");
 }
 
 }  // namespace

@@ -232,36 +232,11 @@ TEST(DumpcapLive, DeviceListAndPcapngCaptureReadByTshark) {
   EXPECT_EQ(ours_list.status, theirs_list.status);
 
   ScratchDir dir;
-  std::string ours_file = dir.file("ours.pcapng");
-  std::string theirs_file = dir.file("theirs.pcapng");
-  Background ours(link.capture_ns(), true, fmt::format("dumpcap -q -i {} -c 6 -w {}", link.capture_if(), ours_file),
-                  dir, "ours");
-  Background theirs(link.capture_ns(), false,
-                    fmt::format("dumpcap -q -i {} -c 6 -w {}", link.capture_if(), theirs_file), dir, "theirs");
-  ASSERT_TRUE(ours.wait_for("Capturing on") && theirs.wait_for("Capturing on"))
-      << show(ours.finish()) << show(theirs.finish());
-  // dumpcap says "Capturing on" before its capture is open: frames go out until both have
-  // six (at most 200), so the two may start at different frames; sizes and types agree.
-  {
-    test::FrameSender tx(link.peer_ns(), link.peer_if());
-    for (std::uint32_t i = 0; i < 200 && !(ours.done() && theirs.done()); ++i) {
-      tx.send(test::make_frame(VethPair::capture_mac(), VethPair::peer_mac(), test::kTestEthertype, 300, i));
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  auto a = ours.finish();
-  auto b = theirs.finish();
-  ASSERT_EQ(b.status, 0) << show(b);
-  EXPECT_EQ(a.status, 0) << show(a);
-  auto fields = [](const std::string& f) {
-    return test::run({"tshark", "-r", f, "-T", "fields", "-e", "frame.len", "-e", "frame.cap_len",
-                      "-e", "eth.type", "-e", "frame.interface_name"});
-  };
-  auto ta = fields(ours_file);
-  auto tb = fields(theirs_file);
-  EXPECT_EQ(ta.status, 0) << ta.err;
-  EXPECT_EQ(ta.err, tb.err);  // tshark only warns that it runs as root
-  EXPECT_EQ(test::lines(tb.out).size(), 6u) << tb.out;
+  // Sizes and types agree (the two may start at different frames).
+  auto r = test::dumpcap_on_both(link, dir, fmt::format("-q -i {} -c 6", link.capture_if()),
+                                 {"frame.len", "frame.cap_len", "eth.type", "frame.interface_name"}, 6);
+  const auto& ta = r.ours_fields;
+  const auto& tb = r.theirs_fields;
   EXPECT_NE(tb.out.find("300\t300\t0x88b5\t" + link.capture_if()), std::string::npos) << tb.out;
   EXPECT_EQ(ta.out, tb.out) << "=== libpcap\n" << tb.out << "=== pcapxx\n" << ta.out;
 }

@@ -13,6 +13,7 @@
 #include "capture/linux/netlink.hpp"
 #include "core/byte_order.hpp"
 #include "live/capture/frames.hpp"
+#include "live/capture/tpacket_versions.hpp"
 #include "live/netns.hpp"
 #include "pcapxx/capture.hpp"
 #include "pcapxx/device.hpp"
@@ -31,12 +32,10 @@ CaptureOptions quick(CaptureOptions o = {}) {
   return o;
 }
 
-std::unique_ptr<LiveCapture> open_in(const Netns& ns, const std::string& dev, CaptureOptions o) {
-  InNetns in(ns);
+/// open_in at the version under test.
+std::unique_ptr<LiveCapture> open_at_version(const Netns& ns, const std::string& dev, CaptureOptions o) {
   o.tpacket_version = g_version;
-  auto c = LiveCapture::open(dev, o);
-  if (!c) throw std::runtime_error(c.error().what());
-  return std::move(*c);
+  return open_in(ns, dev, o);
 }
 
 /// next_batch on another thread, given 10 s (a guard against hanging, not a timing check): its
@@ -74,7 +73,7 @@ class Capture : public ::testing::TestWithParam<TpacketVersion> {
 };
 
 TEST_P(Capture, DeliversKnownFramesExactlyInOrder) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   FrameSender tx(link.peer_ns(), link.peer_if());
   std::vector<Bytes> sent;
   std::uint32_t seq = 0;
@@ -120,7 +119,7 @@ TEST_P(Capture, DeliversKnownFramesExactlyInOrder) {
 TEST_P(Capture, NanosecondTimestampsWhenAsked) {
   CaptureOptions o = quick();
   o.nanosecond = true;
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   FrameSender tx(link.peer_ns(), link.peer_if());
   for (std::uint32_t i = 0; i < 20; ++i) tx.send(make_frame(us, them, kTestEthertype, 60, i));
   auto got = capture_n(*cap, 20);
@@ -142,7 +141,7 @@ TEST_P(Capture, NanosecondTimestampsWhenAsked) {
 }
 
 TEST_P(Capture, ReinsertsVlanTagsTheKernelStripped) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   FrameSender tx(link.peer_ns(), link.peer_if());
   std::vector<Bytes> sent = {
       make_frame(us, them, kTestEthertype, 100, 1, {{0x8100, 0x2005}}),                  // 802.1Q, prio 1 vid 5
@@ -167,7 +166,7 @@ TEST_P(Capture, ReinsertsVlanTagsTheKernelStripped) {
 }
 
 TEST_P(Capture, AnyDeviceDeliversCookedHeaders) {
-  auto cap = open_in(link.capture_ns(), "any", quick());
+  auto cap = open_at_version(link.capture_ns(), "any", quick());
   EXPECT_EQ(cap->link_type(), dlt::kLinuxSll);
   FrameSender tx(link.peer_ns(), link.peer_if());
   Bytes plain = make_frame(us, them, kTestEthertype, 100, 7);
@@ -221,7 +220,7 @@ TEST_P(Capture, AnyDeviceDeliversCookedHeaders) {
 TEST_P(Capture, SnaplenTruncatesAndKeepsTheOriginalLength) {
   CaptureOptions o = quick();
   o.snaplen = 100;
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   FrameSender tx(link.peer_ns(), link.peer_if());
   std::vector<Bytes> sent = {make_frame(us, them, kTestEthertype, 60, 0),
                              make_frame(us, them, kTestEthertype, 100, 1),
@@ -256,11 +255,11 @@ std::uint32_t promiscuity(const Netns& ns, const std::string& dev) {
 TEST_P(Capture, PromiscuousModeIsHeldExactlyWhileOpen) {
   ASSERT_EQ(promiscuity(link.capture_ns(), link.capture_if()), 0u);
   {
-    auto plain = open_in(link.capture_ns(), link.capture_if(), quick());
+    auto plain = open_at_version(link.capture_ns(), link.capture_if(), quick());
     EXPECT_EQ(promiscuity(link.capture_ns(), link.capture_if()), 0u);
     CaptureOptions o = quick();
     o.promiscuous = true;
-    auto promisc = open_in(link.capture_ns(), link.capture_if(), o);
+    auto promisc = open_at_version(link.capture_ns(), link.capture_if(), o);
     EXPECT_EQ(promiscuity(link.capture_ns(), link.capture_if()), 1u);
 
     FrameSender tx(link.peer_ns(), link.peer_if());
@@ -275,7 +274,7 @@ TEST_P(Capture, PromiscuousModeIsHeldExactlyWhileOpen) {
 TEST_P(Capture, FilterGivenAtOpenSelectsPackets) {
   CaptureOptions o = quick();
   o.filter = accept_only_ethertype(kTestEthertype);
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   FrameSender tx(link.peer_ns(), link.peer_if());
   std::vector<Bytes> want;
   for (std::uint32_t i = 0; i < 20; ++i) {
@@ -292,7 +291,7 @@ TEST_P(Capture, FilterGivenAtOpenSelectsPackets) {
 }
 
 TEST_P(Capture, SetFilterNeverDeliversPacketsFromBeforeIt) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   FrameSender tx(link.peer_ns(), link.peer_if());
   for (std::uint32_t i = 0; i < 10; ++i) tx.send(make_frame(us, them, kOtherEthertype, 60, i));
   // Wait until the ten are in the ring (counted by the kernel), without reading them.
@@ -317,7 +316,7 @@ TEST_P(Capture, SetFilterNeverDeliversPacketsFromBeforeIt) {
 }
 
 TEST_P(Capture, RejectAllFilterDeliversNothing) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   ASSERT_TRUE(cap->set_filter({{0x06, 0, 0, 0}}));
   FrameSender tx(link.peer_ns(), link.peer_if());
   for (std::uint32_t i = 0; i < 10; ++i) tx.send(make_frame(us, them, kTestEthertype, 60, i));
@@ -330,7 +329,7 @@ TEST_P(Capture, RejectAllFilterDeliversNothing) {
 }
 
 TEST_P(Capture, BadFilterIsRefusedWithTheStep) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   auto r = cap->set_filter({{0x15, 5, 5, 1}});  // jumps past the end, no return
   ASSERT_FALSE(r);
   // Checked before the socket is touched (a program the kernel refuses but userspace can run
@@ -345,7 +344,7 @@ TEST_P(Capture, BadFilterIsRefusedWithTheStep) {
 TEST_P(Capture, BreakLoopWakesAWaitingReader) {
   CaptureOptions o;
   o.timeout_ms = 0;  // wait forever
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   auto reader = std::async(std::launch::async, [&] { return cap->next_batch(); });
   std::this_thread::sleep_for(50ms);  // let it block in poll (if not yet, the flag still ends it)
   cap->break_loop();
@@ -356,7 +355,7 @@ TEST_P(Capture, BreakLoopWakesAWaitingReader) {
 }
 
 TEST_P(Capture, BreakLoopBeforeTheCallEndsItOnceThenPacketsFlow) {
-  auto cap = open_in(link.capture_ns(), link.capture_if(), quick());
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), quick());
   FrameSender tx(link.peer_ns(), link.peer_if());
   tx.send(make_frame(us, them, kTestEthertype, 60, 1));
   cap->break_loop();
@@ -369,7 +368,7 @@ TEST_P(Capture, BreakLoopBeforeTheCallEndsItOnceThenPacketsFlow) {
 TEST_P(Capture, NonBlockingReturnsAtOnceAndTheFdSaysWhenToRead) {
   CaptureOptions o;
   o.timeout_ms = 0;  // would wait forever when blocking
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   cap->set_nonblocking(true);
   EXPECT_TRUE(cap->nonblocking());
   auto first = next_batch_or_hang(*cap);
@@ -390,12 +389,12 @@ TEST_P(Capture, NonBlockingReturnsAtOnceAndTheFdSaysWhenToRead) {
 
 TEST_P(Capture, DirectionSelectsSentOrReceivedPackets) {
   // Capture on the sending side: what the peer sends is outbound there.
-  auto both = open_in(link.peer_ns(), link.peer_if(), quick());
+  auto both = open_at_version(link.peer_ns(), link.peer_if(), quick());
   CaptureOptions in_only = quick(), out_only = quick();
   in_only.direction = CaptureDirection::in;
   out_only.direction = CaptureDirection::out;
-  auto in = open_in(link.peer_ns(), link.peer_if(), in_only);
-  auto out = open_in(link.peer_ns(), link.peer_if(), out_only);
+  auto in = open_at_version(link.peer_ns(), link.peer_if(), in_only);
+  auto out = open_at_version(link.peer_ns(), link.peer_if(), out_only);
   FrameSender from_peer(link.peer_ns(), link.peer_if());
   FrameSender from_capture(link.capture_ns(), link.capture_if());
   Bytes sent = make_frame(us, them, kTestEthertype, 60, 1);
@@ -425,7 +424,7 @@ TEST_P(Capture, DirectionSelectsSentOrReceivedPackets) {
 
 TEST_P(Capture, LoopbackDeliversEachPacketOnce) {
   link.capture_ns().ip("link set lo up");
-  auto cap = open_in(link.capture_ns(), "lo", quick());
+  auto cap = open_at_version(link.capture_ns(), "lo", quick());
   FrameSender tx(link.capture_ns(), "lo");
   std::vector<Bytes> sent;
   for (std::uint32_t i = 0; i < 3; ++i) {
@@ -449,7 +448,7 @@ TEST_P(Capture, OverloadAccountsForEveryPacketThatArrived) {
   CaptureOptions o = quick();
   o.snaplen = 128;
   o.buffer_size = 8192;  // two blocks of one page
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   const std::uint64_t rx_before = rx_packets(link.capture_ns(), link.capture_if());
   FrameSender tx(link.peer_ns(), link.peer_if());
   const std::uint32_t sent = 2000;
@@ -527,7 +526,7 @@ TEST_P(Capture, ErrorsNameTheDeviceAndTheStep) {
 TEST_P(Capture, ReadingFailsWithAMessageWhenTheInterfaceGoesDown) {
   CaptureOptions o;
   o.timeout_ms = 0;
-  auto cap = open_in(link.capture_ns(), link.capture_if(), o);
+  auto cap = open_at_version(link.capture_ns(), link.capture_if(), o);
   link.capture_ns().ip(fmt::format("link set {} down", link.capture_if()));
   auto read = next_batch_or_hang(*cap);
   ASSERT_TRUE(read) << "next_batch kept waiting on a device that went down";
@@ -566,10 +565,7 @@ TEST_P(Capture, WithoutCapNetRawTheErrorSaysSo) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, Capture,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3),
-                         [](const ::testing::TestParamInfo<TpacketVersion>& p) {
-                           return fmt::format("V{}", static_cast<int>(p.param));
-                         });
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 }  // namespace
 }  // namespace pcapxx::test

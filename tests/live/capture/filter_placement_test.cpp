@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "live/capture/frames.hpp"
+#include "live/capture/tpacket_versions.hpp"
 #include "live/netns.hpp"
 #include "pcapxx/capture.hpp"
 #include "pcapxx/filter.hpp"
@@ -281,7 +282,7 @@ TEST_P(FilterPlacementTest, ALockedSocketFilterFallsBackToUserspaceOrKeepsTheOld
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, FilterPlacementTest, ::testing::Values(TpacketVersion::v3, TpacketVersion::v2),
-                         [](const ::testing::TestParamInfo<TpacketVersion>& p) { return p.param == TpacketVersion::v3 ? "V3" : "V2"; });
+                         tpacket_version_name);
 
 }  // namespace
 }  // namespace pcapxx::test

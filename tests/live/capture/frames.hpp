@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,14 @@ inline Bytes make_frame(const MacAddress& dst, const MacAddress& src, std::uint1
   while (b.size() < size) b.push_back(static_cast<std::byte>((b.size() * 7 + seq) & 0xff));
   b.resize(size);
   return b;
+}
+
+/// A live capture opened from inside `ns` (the device is looked up there); throws on failure.
+inline std::unique_ptr<LiveCapture> open_in(const Netns& ns, const std::string& dev, const CaptureOptions& o) {
+  InNetns in(ns);
+  auto c = LiveCapture::open(dev, o);
+  if (!c) throw std::runtime_error(c.error().what());
+  return std::move(*c);
 }
 
 /// A packet copied out of a batch.

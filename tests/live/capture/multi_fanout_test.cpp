@@ -15,13 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<LiveCapture> open_in(const Netns& ns, const std::string& dev, CaptureOptions o) {
-  InNetns in(ns);
-  auto c = LiveCapture::open(dev, o);
-  if (!c) throw std::runtime_error(c.error().what());
-  return std::move(*c);
-}
-
 TEST(MultiCapture, TagsEachPacketWithItsDevice) {
   VethPair a, b;
   CaptureOptions o;

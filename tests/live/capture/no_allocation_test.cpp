@@ -9,6 +9,7 @@
 
 #include "live/capture/allocation_counter.hpp"
 #include "live/capture/frames.hpp"
+#include "live/capture/tpacket_versions.hpp"
 #include "live/netns.hpp"
 #include "pcapxx/capture.hpp"
 
@@ -85,10 +86,7 @@ TEST_P(EthernetNoAllocation, ReadingAFloodAllocatesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, EthernetNoAllocation,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3),
-                         [](const ::testing::TestParamInfo<TpacketVersion>& p) {
-                           return fmt::format("V{}", static_cast<int>(p.param));
-                         });
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 }  // namespace
 }  // namespace pcapxx::test

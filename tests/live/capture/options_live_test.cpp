@@ -19,6 +19,7 @@
 #include "core/byte_order.hpp"
 #include "live/capture/bridge.hpp"
 #include "live/capture/frames.hpp"
+#include "live/capture/tpacket_versions.hpp"
 #include "live/netns.hpp"
 #include "live/tcpdump_writer.hpp"
 #include "pcapxx/capture.hpp"
@@ -28,17 +29,6 @@ namespace pcapxx::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<LiveCapture> open_in(const Netns& ns, const std::string& dev, CaptureOptions o) {
-  InNetns in(ns);
-  auto c = LiveCapture::open(dev, o);
-  if (!c) throw std::runtime_error(c.error().what());
-  return std::move(*c);
-}
-
-std::string version_name(const ::testing::TestParamInfo<TpacketVersion>& p) {
-  return fmt::format("V{}", static_cast<int>(p.param));
-}
 
 class Versioned : public ::testing::TestWithParam<TpacketVersion> {
  protected:
@@ -126,7 +116,7 @@ TEST_P(Promiscuous, BridgeDeviceSeesForeignUnicastOnlyWhenPromiscuous) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, Promiscuous,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3), version_name);
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 // ---------------------------------------------------------------------------------------------
 // The protocol a capture is bound to.
@@ -179,7 +169,7 @@ TEST_P(Protocol, BoundToIpOrArpSeesOnlyThoseFrames) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, Protocol,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3), version_name);
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 // ---------------------------------------------------------------------------------------------
 // Monitor mode.
@@ -277,7 +267,7 @@ TEST_P(BreakLoop, FromASigalrmHandlerEndsAWaitingLoop) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, BreakLoop,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3), version_name);
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 // ---------------------------------------------------------------------------------------------
 // Symmetric fanout on real two-way UDP over IPv4 and IPv6.
@@ -442,7 +432,7 @@ TEST_P(SymmetricFanout, BothDirectionsOfRealIpv4AndIpv6FlowsLandOnOneRing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, SymmetricFanout,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3), version_name);
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 // ---------------------------------------------------------------------------------------------
 // The same traffic through pcapxx (each TPACKET version) and tcpdump at the same time.
@@ -476,13 +466,7 @@ TEST_P(WithTcpdump, SameBytesLengthsAndOrderAsTcpdumpOnTheSameTraffic) {
   ours.insert(ours.end(), more.begin(), more.end());
   auto theirs = finish_tcpdump(oracle, file.path, sent.size());
   ASSERT_EQ(ours.size(), sent.size());
-  ASSERT_EQ(theirs.size(), ours.size()) << "tcpdump saw a different number of packets";
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ(ours[i].data, theirs[i].data) << "pcapxx  " << hex(ours[i].data) << "\ntcpdump " << hex(theirs[i].data);
-    EXPECT_EQ(ours[i].header.caplen, theirs[i].header.caplen);
-    EXPECT_EQ(ours[i].header.origlen, theirs[i].header.origlen);
-  }
+  expect_same_as_tcpdump(ours, theirs);
   // Both saw what was sent (the two directions reach the taps on different paths, so the
   // order between them is the kernel's; the comparison above holds it to tcpdump's).
   auto sorted = [](std::vector<Bytes> v) {
@@ -493,7 +477,7 @@ TEST_P(WithTcpdump, SameBytesLengthsAndOrderAsTcpdumpOnTheSameTraffic) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, WithTcpdump,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3), version_name);
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 }  // namespace
 }  // namespace pcapxx::test

@@ -9,6 +9,7 @@
 
 #include "live/capture/allocation_counter.hpp"
 #include "live/capture/frames.hpp"
+#include "live/capture/tpacket_versions.hpp"
 #include "live/netns.hpp"
 #include "pcapxx/capture.hpp"
 
@@ -281,10 +282,7 @@ TEST(AllocationCounter, CountsThisThreadsAllocations) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tpacket, CookedV2,
-                         ::testing::Values(TpacketVersion::v1, TpacketVersion::v2, TpacketVersion::v3),
-                         [](const ::testing::TestParamInfo<TpacketVersion>& p) {
-                           return fmt::format("V{}", static_cast<int>(p.param));
-                         });
+                         ::testing::ValuesIn(kTpacketVersions), tpacket_version_name);
 
 }  // namespace
 }  // namespace pcapxx::test

@@ -244,12 +244,7 @@ TEST(PxdumpCaptureOptions, SamePacketsAsTcpdumpCapturingAtTheSameTime) {
 
   ASSERT_EQ(theirs.size(), wanted) << "tcpdump:" << hex_list(theirs);
   ASSERT_EQ(ours.size(), theirs.size()) << "pxdump:" << hex_list(ours) << "\ntcpdump:" << hex_list(theirs);
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ(ours[i].data, theirs[i].data) << "pxdump  " << hex(ours[i].data) << "\ntcpdump " << hex(theirs[i].data);
-    EXPECT_EQ(ours[i].header.caplen, theirs[i].header.caplen);
-    EXPECT_EQ(ours[i].header.origlen, theirs[i].header.origlen);
-  }
+  expect_same_as_tcpdump(ours, theirs, "pxdump");
   EXPECT_EQ(closing_counts(px.err())[0], static_cast<long>(wanted)) << px.err();
 }
 

@@ -82,17 +82,36 @@ void expect_same_frames(const std::vector<Packet>& got, const std::vector<Bytes>
   }
 }
 
+// Sends `count` kWanted frames from the peer side, frame i of `size + step * i` bytes with
+// sequence number i; the frames sent.
+std::vector<Bytes> send_wanted(const VethPair& link, std::uint32_t count, std::size_t size, std::size_t step = 0) {
+  FrameSender tx(link.peer_ns(), link.peer_if());
+  std::vector<Bytes> sent;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    sent.push_back(make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kWanted, size + step * i, i));
+    tx.send(sent.back());
+  }
+  return sent;
+}
+
+// Sends six `size`-byte frames from the peer side, kOther and kWanted in turn; the kWanted ones.
+std::vector<Bytes> send_wanted_between_others(const VethPair& link, std::size_t size) {
+  FrameSender tx(link.peer_ns(), link.peer_if());
+  std::vector<Bytes> wanted;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    Bytes f = make_frame(VethPair::capture_mac(), VethPair::peer_mac(), i % 2 ? kWanted : kOther, size, i);
+    if (i % 2) wanted.push_back(f);
+    tx.send(f);
+  }
+  return wanted;
+}
+
 TEST(PxdumpLive, WritesExactlyTheFramesSent) {
   VethPair link;
   std::string file = temp_file(".pcap");
   Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-c", "5", "-w", file});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
-  FrameSender tx(link.peer_ns(), link.peer_if());
-  std::vector<Bytes> sent;
-  for (std::uint32_t i = 0; i < 5; ++i) {
-    sent.push_back(make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kWanted, 60 + 100 * i, i));
-    tx.send(sent.back());
-  }
+  const auto sent = send_wanted(link, 5, 60, 100);
   ASSERT_EQ(px.wait(), 0) << px.err();
   std::string err;
   expect_same_frames(read_packets(file, &err), sent, "pxdump -c 5 -w");
@@ -113,13 +132,7 @@ TEST(PxdumpLive, FilterAndSnaplenSelectAndCut) {
   Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-c", "3", "-s", "100", "-w", file, "ether", "proto",
                                 fmt::format("{:#x}", kWanted)});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
-  FrameSender tx(link.peer_ns(), link.peer_if());
-  std::vector<Bytes> wanted;
-  for (std::uint32_t i = 0; i < 6; ++i) {
-    Bytes f = make_frame(VethPair::capture_mac(), VethPair::peer_mac(), i % 2 ? kWanted : kOther, 300, i);
-    if (i % 2) wanted.push_back(f);
-    tx.send(f);
-  }
+  const auto wanted = send_wanted_between_others(link, 300);
   ASSERT_EQ(px.wait(), 0) << px.err();
   EXPECT_NE(px.err().find("snapshot length 100 bytes"), std::string::npos) << px.err();
   auto got = read_packets(file);
@@ -139,13 +152,7 @@ TEST(PxdumpLive, AnyWithAFilterKeepsExactlyTheWantedFrames) {
   std::string file = temp_file(".pcap");
   Pxdump px(link.capture_ns(), {"-i", "any", "-c", "3", "-w", file, "ether", "proto", fmt::format("{:#x}", kWanted)});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
-  FrameSender tx(link.peer_ns(), link.peer_if());
-  std::vector<Bytes> wanted;
-  for (std::uint32_t i = 0; i < 6; ++i) {
-    Bytes f = make_frame(VethPair::capture_mac(), VethPair::peer_mac(), i % 2 ? kWanted : kOther, 120, i);
-    if (i % 2) wanted.push_back(f);
-    tx.send(f);
-  }
+  const auto wanted = send_wanted_between_others(link, 120);
   ASSERT_EQ(px.wait(), 0) << px.err();
   EXPECT_NE(px.err().find("pxdump: WARNING: any: promiscuous mode is not supported on the any device\n"),
             std::string::npos) << px.err();
@@ -189,12 +196,7 @@ TEST(PxdumpLive, SigintEndsACaptureWithAValidFileAndTheClosingLines) {
     std::string file = temp_file(".pcap");
     Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "--immediate-mode", "-U", "-w", file});
     ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
-    FrameSender tx(link.peer_ns(), link.peer_if());
-    std::vector<Bytes> sent;
-    for (std::uint32_t i = 0; i < 3; ++i) {
-      sent.push_back(make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kWanted, 64, i));
-      tx.send(sent.back());
-    }
+    const auto sent = send_wanted(link, 3, 64);
     // With -U and immediate mode each packet reaches the file on its own; wait for all three
     // (bounded), then interrupt the blocked read.
     for (int i = 0; i < 500 && read_packets(file).size() < 3; ++i) std::this_thread::sleep_for(10ms);
@@ -237,12 +239,7 @@ TEST(PxdumpLive, PcapngHasOneInterfaceNamedAfterTheDevice) {
   std::string file = temp_file(".pcapng");
   Pxdump px(link.capture_ns(), {"-i", link.capture_if(), "-c", "2", "--time-stamp-precision=nano", "-w", file});
   ASSERT_TRUE(px.wait_for_err("listening on")) << px.err();
-  FrameSender tx(link.peer_ns(), link.peer_if());
-  std::vector<Bytes> sent;
-  for (std::uint32_t i = 0; i < 2; ++i) {
-    sent.push_back(make_frame(VethPair::capture_mac(), VethPair::peer_mac(), kWanted, 70, i));
-    tx.send(sent.back());
-  }
+  const auto sent = send_wanted(link, 2, 70);
   ASSERT_EQ(px.wait(), 0) << px.err();
   auto reader = SavefileReader::open(file);
   ASSERT_TRUE(reader) << reader.error().what();

@@ -22,10 +22,7 @@ namespace {
 
 using test::run;
 
-const std::string kOurInclude = PCAPXX_SOURCE_DIR "/include";
-const std::string kOurLib = PCAPXX_BIN_DIR "/../lib";
 const std::string kProbeSource = PCAPXX_SOURCE_DIR "/tests/unit/capi/data/api_probe.c";
-const std::string kOracleLib = "/usr/lib/x86_64-linux-gnu/libpcap.so.0.8";
 
 // Files where our output differs from libpcap's on purpose or for a reason outside this layer.
 const std::map<std::string, std::string> kKnownDifferences = {
@@ -34,32 +31,8 @@ const std::map<std::string, std::string> kKnownDifferences = {
     {"libpcap/linktype-reserved-field-not-zero.pcap", "refused"},
 };
 
-struct Probes {
-  std::string ours;
-  std::string oracle;
-  std::string error;
-};
-
-const Probes& probes() {
-  static const Probes p = [] {
-    Probes r;
-    std::string dir = fmt::format("/tmp/pcapxx-capi-probe-{}", getpid());
-    std::filesystem::create_directories(dir);
-    r.ours = dir + "/probe_ours";
-    r.oracle = dir + "/probe_oracle";
-    const std::vector<std::string> flags = {"cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Wall",
-                                            "-Wextra", "-Werror", "-o"};
-    auto ours = flags;
-    ours.insert(ours.end(), {r.ours, "-I" + kOurInclude, kProbeSource, "-L" + kOurLib, "-lpcap",
-                             "-Wl,-rpath," + kOurLib});
-    auto built = run(ours);
-    if (built.status != 0) r.error = "against pcapxx's headers: " + built.err;
-    auto oracle = flags;
-    oracle.insert(oracle.end(), {r.oracle, kProbeSource, kOracleLib});
-    built = run(oracle);
-    if (built.status != 0) r.error += "against Debian's libpcap: " + built.err;
-    return r;
-  }();
+const test::ProgramOnBoth& probes() {
+  static const test::ProgramOnBoth p(kProbeSource, "capi-probe");
   return p;
 }
 
@@ -67,7 +40,7 @@ TEST(CapiHeaders, ProgramWrittenAgainstTheDocumentationCompilesAndLinks) {
   ASSERT_EQ(probes().error, "");
   // The program is bound to our library, not Debian's.
   auto ldd = run({"ldd", probes().ours});
-  EXPECT_NE(ldd.out.find(kOurLib), std::string::npos) << ldd.out;
+  EXPECT_NE(ldd.out.find(test::kOurLibDir), std::string::npos) << ldd.out;
 }
 
 TEST(CapiApi, NamesStatusTextsDeadHandlesAndBpfListingsMatchLibpcap) {
@@ -86,7 +59,8 @@ class CapiPerCapture : public testing::TestWithParam<std::filesystem::path> {};
 TEST_P(CapiPerCapture, ProbeOutputMatchesLibpcap) {
   ASSERT_EQ(probes().error, "");
   std::string name = test::capture_name(GetParam());
-  std::string prefix = fmt::format("/tmp/pcapxx-capi-dump-{}", getpid());
+  // The dump files go with the programs' directory at exit.
+  std::string prefix = probes().dir + "/dump";
   auto ours = test::run_on(true, {probes().ours, GetParam().string(), prefix + "-ours"});
   auto oracle = run({probes().oracle, GetParam().string(), prefix + "-oracle"});
   ASSERT_EQ(ours.status, 0) << name << ": " << ours.err;
