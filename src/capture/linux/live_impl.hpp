@@ -71,7 +71,8 @@ struct LiveCapture::Impl {
 
   // Ring position. V3: `current` is the block the next batch comes from; `holding` says it was
   // delivered retired and is not yet released; `peeked` packets of it (starting at offset
-  // `peek_offset` for the next) were delivered while the kernel still filled it.
+  // `peek_offset` for the next) were delivered, while the kernel still filled it or in the
+  // earlier chunks of the retired block.
   // V1/V2: `current` is the next frame, `held` frames from it are delivered, not yet released.
   std::uint32_t current = 0;
   bool holding = false;
@@ -79,6 +80,8 @@ struct LiveCapture::Impl {
   std::uint32_t peeked = 0;
   std::uint32_t peek_offset = 0;
   std::uint32_t batch_limit = 1;  // V1/V2: at most this many frames per batch (half the ring)
+  // V3: at most this many packets of a retired block per batch (ring_reader.cpp, take_v3).
+  static constexpr std::uint32_t kRetiredChunk = 256;
 
   bool nonblocking = false;
   bool interrupted = false;

@@ -201,6 +201,7 @@ void LiveCapture::Impl::release_held() noexcept {
     if (!holding) return;
     std::byte* block = ring.block(current);
     auto* desc = ring_cast<tpacket_block_desc>(block);
+    if (peeked < desc->hdr.bh1.num_pkts) return;  // the rest of it goes in the next batches
     if (peek) {
       // Ours until the status store: make every byte a reader could take for a finished
       // packet in the next lap read as unwritten (file comment), and forget the count.
@@ -244,9 +245,18 @@ bool LiveCapture::Impl::take_v3() noexcept {
     auto* desc = ring_cast<tpacket_block_desc>(block);
     const std::uint32_t status = load_acquire(desc->hdr.bh1.block_status);
     if ((status & TP_STATUS_USER) != 0) {
+      // A retired block goes out at most kRetiredChunk packets a batch, so that the views
+      // written here are still in L1 when the caller reads them (a whole 256 KiB block of
+      // small packets made thousands); the block is released after its last chunk.
+      // capture_bench --only drain: 14.5 -> 12.7 ns a packet (64: the same, 128: 13.2).
       holding = true;
+      const std::uint32_t total = desc->hdr.bh1.num_pkts;
+      const std::uint32_t upto = std::min(total, peeked + kRetiredChunk);
       std::uint32_t offset = peeked == 0 ? desc->hdr.bh1.offset_to_first_pkt : peek_offset;
-      parse_v3(block, peeked, desc->hdr.bh1.num_pkts, offset, false);
+      const std::uint32_t got = parse_v3(block, peeked, upto, offset, false);
+      // Fewer than asked: a header pointed outside the block, which ends it.
+      peeked = peeked + got == upto ? upto : total;
+      peek_offset = offset;
       if (!views.empty()) {
         delivered += views.size();
         return true;
