@@ -44,12 +44,6 @@ namespace {
 constexpr std::uint32_t kMaximumSnaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
 // Without a wake-up per packet (doorbell), an immediate V3 capture polls at least this often.
 constexpr int kImmediateFallbackPollMs = 1;
-// Immediate V3: this many packets between two waits means they come faster than a wake-up
-// each; the next wait is then for a retired block or kCoalesceWaitNs, not the doorbell, so
-// floods keep batching (capture_bench --only immediate: 440 -> 50 ns a packet) for at most
-// 200 us more latency.
-constexpr std::size_t kCoalescePackets = 2;
-constexpr long kCoalesceWaitNs = 200'000;
 // Smallest footprint of a packet in a V3 block: aligned tpacket3_hdr + sockaddr_ll + data.
 constexpr std::uint32_t kMinPacketFootprint = 80;
 
@@ -404,7 +398,7 @@ Result<BatchResult> LiveCapture::next_batch() {
       return BatchResult{BatchStatus::packets, Batch(c.views.data(), c.views.size())};
     }
     if (c.peek) {
-      c.coalescing = c.since_wait >= kCoalescePackets;
+      c.coalescing = c.since_wait >= Impl::kCoalescePackets;
       c.since_wait = 0;
     }
     const bool bell = c.doorbell.valid() && !c.coalescing;
@@ -434,7 +428,7 @@ Result<BatchResult> LiveCapture::next_batch() {
     if (wait_ms > 0) limit = {wait_ms / 1000, (wait_ms % 1000) * 1'000'000L};
     const bool short_wait = c.peek && !bell;
     if (short_wait) {
-      const long most_ns = c.coalescing ? kCoalesceWaitNs : kImmediateFallbackPollMs * 1'000'000L;
+      const long most_ns = c.coalescing ? Impl::kCoalesceWaitNs : kImmediateFallbackPollMs * 1'000'000L;
       if (wait_ms < 0 || limit.tv_sec > 0 || limit.tv_nsec > most_ns) limit = {0, most_ns};
     }
     const bool bounded = wait_ms > 0 || short_wait;

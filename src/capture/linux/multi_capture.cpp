@@ -33,6 +33,8 @@ struct MultiCapture::Impl {
   int timeout_ms = 1000;
   bool nonblocking = false;
   bool any_polling = false;       // some capture is immediate without a doorbell
+  bool any_peek = false;          // some capture is immediate (V3 reading open blocks)
+  std::size_t since_wait = 0;     // packets delivered since the last wait (coalescing)
   std::size_t next = 0;           // the capture to look at first
   LiveCapture::Impl* holder = nullptr;  // whose batch was delivered last
   std::atomic<bool> break_requested{false};
@@ -64,6 +66,7 @@ Result<std::unique_ptr<MultiCapture>> MultiCapture::adopt(std::vector<std::uniqu
     impl->fds.push_back({c.sock.get(), POLLIN, 0});
     impl->fds.push_back({c.doorbell.valid() ? c.doorbell.get() : -1, POLLIN, 0});
     impl->any_polling |= c.peek && !c.doorbell.valid();
+    impl->any_peek |= c.peek;
   }
   impl->fds.push_back({impl->wake.get(), POLLIN, 0});
   impl->captures = std::move(captures);
@@ -96,18 +99,35 @@ Result<BatchResult> MultiCapture::next_batch() {
   for (;;) {
     if (m.break_requested.exchange(false, std::memory_order_acq_rel)) return BatchResult{BatchStatus::end, {}};
     LiveCapture::Impl* ready = take_any();
+    // As LiveCapture does in immediate mode: packets faster than a wake-up each make the next
+    // wait one for a retired block or kCoalesceWaitNs, with the doorbells left out.
+    const bool coalescing = ready == nullptr && m.any_peek && m.since_wait >= LiveCapture::Impl::kCoalescePackets;
     if (ready == nullptr) {
-      for (auto& c : m.captures) c->impl().drain_doorbell();
-      ready = take_any();
+      m.since_wait = 0;
+      if (!coalescing) {
+        for (auto& c : m.captures) c->impl().drain_doorbell();
+        ready = take_any();
+      }
     }
     if (ready != nullptr) {
       m.holder = ready;
+      m.since_wait += ready->views.size();
       return BatchResult{BatchStatus::packets, Batch(ready->views.data(), ready->views.size())};
     }
     int wait_ms = m.nonblocking ? 0 : forever ? -1 : static_cast<int>(std::max<std::int64_t>(0, deadline - monotonic_ms()));
     if (wait_ms == 0) return BatchResult{BatchStatus::timeout, {}};
-    if (m.any_polling && (wait_ms < 0 || wait_ms > 1)) wait_ms = 1;
-    int r = ::poll(m.fds.data(), m.fds.size(), wait_ms);
+    long most_ns = -1;  // no bound of our own
+    if (coalescing) most_ns = LiveCapture::Impl::kCoalesceWaitNs;
+    else if (m.any_polling) most_ns = 1'000'000;
+    timespec limit{};
+    if (wait_ms > 0) limit = {wait_ms / 1000, (wait_ms % 1000) * 1'000'000L};
+    if (most_ns > 0 && (wait_ms < 0 || limit.tv_sec > 0 || limit.tv_nsec > most_ns)) limit = {0, most_ns};
+    const bool bounded = wait_ms > 0 || most_ns > 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const LiveCapture::Impl& c = m.captures[i]->impl();
+      m.fds[2 * i + 1].fd = c.doorbell.valid() && !coalescing ? c.doorbell.get() : -1;
+    }
+    int r = ::ppoll(m.fds.data(), m.fds.size(), bounded ? &limit : nullptr, nullptr);
     if (r < 0) {
       if (errno == EINTR) continue;
       return fail_errno(errno, "several devices: read: poll");
