@@ -64,23 +64,33 @@ TEST(MultiCapture, TagsEachPacketWithItsDevice) {
   EXPECT_EQ(r->status, BatchStatus::end);
 }
 
-TEST(MultiCapture, OpensSeveralDevicesOfOneNamespaceAndWakesOnAnyOfThem) {
+/// A veth pair in two namespaces plus a second pair x/y inside the capture namespace: a
+/// MultiCapture over a.capture_if() and x, fed from a's peer and from y.
+struct TwoDevicesInOneNamespace {
   VethPair a;
   std::string x = unique_name("pxm"), y = unique_name("pxn");
-  a.capture_ns().ip(fmt::format("link add {} type veth peer name {}", x, y));
-  a.capture_ns().ip(fmt::format("link set {} up", x));
-  a.capture_ns().ip(fmt::format("link set {} up", y));
+  TwoDevicesInOneNamespace() {
+    a.capture_ns().ip(fmt::format("link add {} type veth peer name {}", x, y));
+    a.capture_ns().ip(fmt::format("link set {} up", x));
+    a.capture_ns().ip(fmt::format("link set {} up", y));
+  }
+  Result<std::unique_ptr<MultiCapture>> open(const CaptureOptions& o) const {
+    InNetns in(a.capture_ns());
+    std::vector<std::string> devices = {a.capture_if(), x};
+    return MultiCapture::open(devices, o);
+  }
+};
+
+TEST(MultiCapture, OpensSeveralDevicesOfOneNamespaceAndWakesOnAnyOfThem) {
+  TwoDevicesInOneNamespace d;
+  VethPair& a = d.a;
+  const std::string& y = d.y;
   CaptureOptions o;
   o.timeout_ms = 0;  // wait forever: only a packet on either device ends the wait
   o.immediate = true;
-  std::unique_ptr<MultiCapture> m;
-  {
-    InNetns in(a.capture_ns());
-    std::vector<std::string> devices = {a.capture_if(), x};
-    auto r = MultiCapture::open(devices, o);
-    ASSERT_TRUE(r) << r.error().what();
-    m = std::move(*r);
-  }
+  auto opened = d.open(o);
+  ASSERT_TRUE(opened) << opened.error().what();
+  std::unique_ptr<MultiCapture> m = std::move(*opened);
   auto reader = std::async(std::launch::async, [&] { return m->next_batch(); });
   std::this_thread::sleep_for(20ms);
   FrameSender ty(a.capture_ns(), y);
@@ -102,24 +112,17 @@ TEST(MultiCapture, OpensSeveralDevicesOfOneNamespaceAndWakesOnAnyOfThem) {
 // device's order, tagged with its device, and the floods still come in batches (the waits
 // coalesce as a single LiveCapture's do).
 TEST(MultiCapture, ImmediateFloodOnTwoDevicesArrivesCompleteInOrder) {
-  VethPair a;
-  std::string x = unique_name("pxm"), y = unique_name("pxn");
-  a.capture_ns().ip(fmt::format("link add {} type veth peer name {}", x, y));
-  a.capture_ns().ip(fmt::format("link set {} up", x));
-  a.capture_ns().ip(fmt::format("link set {} up", y));
+  TwoDevicesInOneNamespace d;
+  VethPair& a = d.a;
+  const std::string& y = d.y;
   CaptureOptions o;
   o.timeout_ms = 200;
   o.immediate = true;
   o.buffer_size = 8 << 20;  // room for both floods: this test is about exactness, not loss
   o.snaplen = 512;
-  std::unique_ptr<MultiCapture> m;
-  {
-    InNetns in(a.capture_ns());
-    std::vector<std::string> devices = {a.capture_if(), x};
-    auto r = MultiCapture::open(devices, o);
-    ASSERT_TRUE(r) << r.error().what();
-    m = std::move(*r);
-  }
+  auto opened = d.open(o);
+  ASSERT_TRUE(opened) << opened.error().what();
+  std::unique_ptr<MultiCapture> m = std::move(*opened);
   const std::uint32_t count = 10000;
   auto flood = [&](const Netns& ns, const std::string& dev) {
     FrameSender tx(ns, dev);
