@@ -42,8 +42,6 @@ using linux_capture::UniqueFd;
 namespace {
 
 constexpr std::uint32_t kMaximumSnaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
-// Without a wake-up per packet (doorbell), an immediate V3 capture polls at least this often.
-constexpr int kImmediateFallbackPollMs = 1;
 // Smallest footprint of a packet in a V3 block: aligned tpacket3_hdr + sockaddr_ll + data.
 constexpr std::uint32_t kMinPacketFootprint = 80;
 
@@ -342,7 +340,7 @@ Result<std::unique_ptr<LiveCapture>> LiveCapture::Impl::open(std::string_view de
       c.doorbell = std::move(*bell);
     } else {
       c.warnings.push_back(fmt::format("{}; polling every {} ms instead", bell.error().what(),
-                                       kImmediateFallbackPollMs));
+                                       Impl::kImmediateFallbackPollMs));
     }
   }
 
@@ -424,16 +422,12 @@ Result<BatchResult> LiveCapture::next_batch() {
       }
       return BatchResult{BatchStatus::timeout, {}};
     }
+    long most_ns = -1;
+    if (c.peek && !bell) most_ns = c.coalescing ? Impl::kCoalesceWaitNs : Impl::kImmediateFallbackPollMs * 1'000'000L;
     timespec limit{};
-    if (wait_ms > 0) limit = {wait_ms / 1000, (wait_ms % 1000) * 1'000'000L};
-    const bool short_wait = c.peek && !bell;
-    if (short_wait) {
-      const long most_ns = c.coalescing ? Impl::kCoalesceWaitNs : kImmediateFallbackPollMs * 1'000'000L;
-      if (wait_ms < 0 || limit.tv_sec > 0 || limit.tv_nsec > most_ns) limit = {0, most_ns};
-    }
-    const bool bounded = wait_ms > 0 || short_wait;
+    const timespec* bound = Impl::wait_limit(wait_ms, most_ns, limit);
     pollfd fds[3] = {{c.sock.get(), POLLIN, 0}, {c.wake.get(), POLLIN, 0}, {c.doorbell.get(), POLLIN, 0}};
-    int n = ::ppoll(fds, bell ? 3 : 2, bounded ? &limit : nullptr, nullptr);
+    int n = ::ppoll(fds, bell ? 3 : 2, bound, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno(errno, fmt::format("{}: read: poll", c.device));

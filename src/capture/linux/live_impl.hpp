@@ -3,6 +3,8 @@
 // (multi_capture.cpp), fanout (fanout.cpp) and the loss account (loss_account.cpp).
 #pragma once
 
+#include <ctime>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -88,6 +90,15 @@ struct LiveCapture::Impl {
   // 200 us more latency. MultiCapture does the same over all its captures.
   static constexpr std::size_t kCoalescePackets = 2;
   static constexpr long kCoalesceWaitNs = 200'000;
+  // Without a wake-up per packet (doorbell), an immediate V3 capture polls at least this often.
+  static constexpr int kImmediateFallbackPollMs = 1;
+  /// The ppoll timeout for a wait of `wait_ms` (< 0: no limit) that `most_ns` (< 0: none)
+  /// shortens; nullptr when neither bounds it. Shared by LiveCapture and MultiCapture.
+  static const timespec* wait_limit(int wait_ms, long most_ns, timespec& out) noexcept {
+    if (wait_ms > 0) out = {wait_ms / 1000, (wait_ms % 1000) * 1'000'000L};
+    if (most_ns > 0 && (wait_ms < 0 || out.tv_sec > 0 || out.tv_nsec > most_ns)) out = {0, most_ns};
+    return wait_ms > 0 || most_ns > 0 ? &out : nullptr;
+  }
 
   bool nonblocking = false;
   bool interrupted = false;

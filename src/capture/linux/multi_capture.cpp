@@ -118,16 +118,14 @@ Result<BatchResult> MultiCapture::next_batch() {
     if (wait_ms == 0) return BatchResult{BatchStatus::timeout, {}};
     long most_ns = -1;  // no bound of our own
     if (coalescing) most_ns = LiveCapture::Impl::kCoalesceWaitNs;
-    else if (m.any_polling) most_ns = 1'000'000;
+    else if (m.any_polling) most_ns = LiveCapture::Impl::kImmediateFallbackPollMs * 1'000'000L;
     timespec limit{};
-    if (wait_ms > 0) limit = {wait_ms / 1000, (wait_ms % 1000) * 1'000'000L};
-    if (most_ns > 0 && (wait_ms < 0 || limit.tv_sec > 0 || limit.tv_nsec > most_ns)) limit = {0, most_ns};
-    const bool bounded = wait_ms > 0 || most_ns > 0;
+    const timespec* bound = LiveCapture::Impl::wait_limit(wait_ms, most_ns, limit);
     for (std::size_t i = 0; i < n; ++i) {
       const LiveCapture::Impl& c = m.captures[i]->impl();
       m.fds[2 * i + 1].fd = c.doorbell.valid() && !coalescing ? c.doorbell.get() : -1;
     }
-    int r = ::ppoll(m.fds.data(), m.fds.size(), bounded ? &limit : nullptr, nullptr);
+    int r = ::ppoll(m.fds.data(), m.fds.size(), bound, nullptr);
     if (r < 0) {
       if (errno == EINTR) continue;
       return fail_errno(errno, "several devices: read: poll");
