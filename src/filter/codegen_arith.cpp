@@ -57,6 +57,25 @@ std::uint16_t Gen::alu_of(ArithOp op) {
   return kAdd;
 }
 
+// Whether code reads or writes X (so X cannot hold a value across it), counting the loads at
+// variable offsets that test() turns into indexed ones.
+bool Gen::uses_x(const std::vector<BpfInsn>& code) {
+  for (const BpfInsn& i : code) {
+    const auto cls = insn_class(i.code);
+    if (cls == kLdx || cls == kStx || cls == kMisc) return true;
+    if (cls == kLd && (insn_mode(i.code) == kInd || (insn_mode(i.code) == kAbs && is_var(i.k)))) return true;
+    if ((cls == kAlu || cls == kJmp) && insn_src(i.code) == kX) return true;
+  }
+  return false;
+}
+
+// Whether code ends `tax; ld #K; add x` (the code of `K + e`) and base + K is a load offset
+// that test() leaves alone.
+bool Gen::folds_add(std::span<const BpfInsn> c, std::uint32_t base) const {
+  return c.size() >= 3 && c[c.size() - 3] == stmt(kMisc | kTax, 0) && c[c.size() - 2].code == (kLd | kImm) &&
+         c.back() == stmt(kAlu | kAdd | kX, 0) && offset_fits(base, c[c.size() - 2].k);
+}
+
 std::optional<Gen::Value> Gen::arith(const Arith& a) {
   switch (a.type) {
     case Arith::Type::number: return Value{{}, {}, true, a.value};
@@ -83,9 +102,10 @@ std::optional<Gen::Value> Gen::arith(const Arith& a) {
           return std::nullopt;
         }
       }
+      // Only the left operand's protocol checks stay, as in libpcap's programs: `len + ip[0]`
+      // checks for no protocol, `ip[0] + ip6[0]` for IPv4 alone (which is no contradiction).
       Value out;
       out.guards = std::move(l->guards);
-      for (auto& g : r->guards) out.guards.push_back(g);
       if (l->is_const && r->is_const) {
         out.is_const = true;
         out.k = *fold(a.op, l->k, r->k);
@@ -97,6 +117,13 @@ std::optional<Gen::Value> Gen::arith(const Arith& a) {
         return out;
       }
       to_a(*l);
+      if (!uses_x(l->code)) {  // the right operand waits in X, not in a scratch cell, as in libpcap's
+        out.code = std::move(r->code);
+        out.code.push_back(stmt(kMisc | kTax, 0));
+        for (auto& i : l->code) out.code.push_back(i);
+        out.code.push_back(stmt(kAlu | alu_of(a.op) | kX, 0));
+        return out;
+      }
       std::uint32_t slot;
       if (!alloc_scratch(slot, a.column)) return std::nullopt;
       out.code = std::move(r->code);
@@ -135,6 +162,19 @@ std::optional<Gen::Value> Gen::load(const Arith& a) {
   auto indexed = [&](std::uint32_t base) {  // code: index in A -> load [x + base]
     if (index->is_const) {
       out.code = index_load(size, base, index->k);
+    } else if (!is_var(base) && folds_add(index->code, base)) {
+      // `K + e`: X = e and the load at [x + base + K], the constant folded in with 32-bit wrap
+      // as libpcap folds it (again for `K2 + (K + e)`); loads where X + k passes 2^32 then
+      // agree with its program.
+      out.code = std::move(index->code);
+      std::uint32_t k = base;
+      for (;;) {
+        k += out.code[out.code.size() - 2].k;
+        out.code.resize(out.code.size() - 2);  // ends with the tax that set X = e
+        if (!folds_add(std::span(out.code).first(out.code.size() - 1), k)) break;
+        out.code.pop_back();
+      }
+      out.code.push_back(stmt(kLd | size | kInd, k));
     } else {
       out.code = std::move(index->code);
       if (is_var(base)) {  // X = the cell's offset plus the index (test() fixes the load)
@@ -242,8 +282,13 @@ Cond Gen::relation(const Expr& e) {
   } else if (r->is_const) {
     cmp = test(std::move(l->code), kJmp | jop | kK, r->k);
     if (invert) cmp = graph_.negate(cmp);
+  } else if (to_a(*l); !uses_x(l->code)) {
+    std::vector<BpfInsn> code = std::move(r->code);
+    code.push_back(stmt(kMisc | kTax, 0));
+    for (auto& i : l->code) code.push_back(i);
+    cmp = test(std::move(code), kJmp | jop | kX, 0);
+    if (invert) cmp = graph_.negate(cmp);
   } else {
-    to_a(*l);
     std::uint32_t slot;
     if (!alloc_scratch(slot, e.column)) return graph_.konst(false);
     std::vector<BpfInsn> code = std::move(r->code);

@@ -202,6 +202,8 @@ class Gen {
   // codegen_arith.cpp: arithmetic and relations (len, proto[expr], comparisons)
   bool alloc_scratch(std::uint32_t& slot, std::uint32_t col);
   static void to_a(Value& v);
+  static bool uses_x(const std::vector<BpfInsn>& code);
+  bool folds_add(std::span<const BpfInsn> code, std::uint32_t base) const;
   static std::optional<std::uint32_t> fold(ArithOp op, std::uint32_t a, std::uint32_t b);
   static std::uint16_t alu_of(ArithOp op);
   std::optional<Value> arith(const Arith& a);

@@ -360,6 +360,27 @@ class ValueNumbers {
   std::unordered_map<std::string, int> numbers_;
 };
 
+// A statement whose value in A the next one overwrites unread goes, when it cannot fail
+// (`safe`): not a division by X, and not a packet load unless a register or cell already holds
+// the same load's value, so that it succeeded before (`len + ip[0]` after `ip[0] + ip6[0]`
+// left ip[0] in X: its `ldb [14]` would only be overwritten by `ld #pktlen`). The block's test
+// and its successors read A at the end.
+void drop_dead_a_writes(const std::vector<BpfInsn>& stmts, const std::vector<char>& safe, std::vector<char>& keep) {
+  bool live = true;
+  for (std::size_t i = stmts.size(); i-- > 0;) {
+    if (!keep[i]) continue;
+    const std::uint16_t code = stmts[i].code, cls = insn_class(code);
+    const bool writes = cls == kLd || cls == kAlu || code == (kMisc | kTxa);
+    const bool reads = cls == kAlu || cls == kSt || code == (kMisc | kTax);
+    if (writes && !live && safe[i]) {
+      keep[i] = 0;
+      continue;
+    }
+    if (writes) live = reads;
+    else if (reads) live = true;
+  }
+}
+
 }  // namespace
 
 // Redundant loads and stores: the registers and scratch cells on entry to each block are the
@@ -394,10 +415,17 @@ void Graph::merge_register_tests(int& entry) {
       regs = Registers{};
     } else {
       Registers after = regs;
+      std::vector<char> safe(blk.stmts.size(), 1);  // cannot fail here (see drop_dead_a_writes)
       for (std::size_t i = 0; i < blk.stmts.size(); ++i) {
         const BpfInsn& st = blk.stmts[i];
         const std::uint16_t cls = insn_class(st.code);
         const std::size_t cell = st.k & (kMemWords - 1);
+        if (cls == kLd && (insn_mode(st.code) == kAbs || insn_mode(st.code) == kInd || insn_mode(st.code) == kMsh)) {
+          const int v = numbers.of(st, after.a, after.x);
+          safe[i] = v != kUnknown && (after.a == v || after.x == v || std::find(after.mem.begin(), after.mem.end(), v) != after.mem.end());
+        } else if (cls == kAlu && (insn_op(st.code) == kDiv || insn_op(st.code) == kMod)) {
+          safe[i] = insn_src(st.code) == kK && st.k != 0;
+        }
         if (cls == kSt || cls == kStx) {
           int v = cls == kSt ? after.a : after.x;
           if (v != kUnknown && after.mem[cell] == v) keep[i] = 0;
@@ -419,8 +447,12 @@ void Graph::merge_register_tests(int& entry) {
       // same port field: its whole offset computation is redundant, not only its last load).
       // Nothing runs, so the registers and cells stay as they came.
       const bool held = after.a != kUnknown && after.a == regs.a && (insn_src(blk.jcode) == kK || after.x == regs.x);
-      if (held) std::fill(keep.begin(), keep.end(), 0);
-      else regs = after;
+      if (held) {
+        std::fill(keep.begin(), keep.end(), 0);
+      } else {
+        regs = after;
+        drop_dead_a_writes(blk.stmts, safe, keep);
+      }
     }
     for (int t : {blk.jt, blk.jf}) {
       if (t < 0) continue;
@@ -723,7 +755,8 @@ bool Graph::hoist_common_tests(int entry) {
 // A mask and a comparison become one bit test: `and #m; jeq #0` is `jset #m` with the exits
 // swapped, `and #m; jgt #0` is `jset #m`, and `and #m; jeq #m` is `jset #m` when m is one bit.
 // An equality after adding, subtracting or xoring a constant compares with the constant undone
-// (`sub #200; jeq #7` is `jeq #207`; equality holds modulo 2^32 as the arithmetic wraps).
+// (`sub #200; jeq #7` is `jeq #207`; equality holds modulo 2^32 as the arithmetic wraps), and
+// `sub x; jeq #0` is `jeq x`.
 void Graph::fold_masks() {
   for (Block& b : blocks_) {
     while (b.stmts.size() >= 2 && b.jcode == (kJmp | kJeq | kK)) {
@@ -731,6 +764,7 @@ void Graph::fold_masks() {
       if (last.code == (kAlu | kAdd | kK)) b.k -= last.k;
       else if (last.code == (kAlu | kSub | kK)) b.k += last.k;
       else if (last.code == (kAlu | kXor | kK)) b.k ^= last.k;
+      else if ((last.code == (kAlu | kSub | kX) || last.code == (kAlu | kXor | kX)) && b.k == 0) b.jcode = kJmp | kJeq | kX;
       else break;
       b.stmts.pop_back();
     }

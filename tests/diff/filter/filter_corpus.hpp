@@ -161,6 +161,20 @@ inline constexpr std::string_view kFilterCorpus[] = {
     "ip[1] ^ 0xff = 0xff",
     "-ip[0] + 69 = 0",
     "ip[ip[0] & 0xf] = 0",
+    // A constant on the left: libpcap keeps the right operand in X, and folds `K + e` into an
+    // index's offset (with 32-bit wrap); arithmetic keeps only its left operand's protocol
+    // checks, so `len + ip[0]` checks for none and `ip[0] + ip6[0]` only for IPv4.
+    "2 * ip[8] > 100",
+    "1500 - len > 64",
+    "ip[20 + (len & 1)] = 0",
+    "ip[1 + (2 + (ip[0] & 3))] = 0",
+    "ip[0xfffffff4 + (len & 1)] = 0x45",
+    "ether[2 + ip[0]] = 0",
+    "len + ip[0] = 133",
+    "ip[0] + ip6[0] = 0x45",
+    "arp[7] * 2 + ip[0] = 2",
+    "ip[0] = 3 + arp[0]",
+    "len > ip[0]",
     "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
     "tcp[13] = 0x12",
     "tcp[tcpflags] & tcp-push != 0",
