@@ -18,12 +18,20 @@
 //   fanout     load-balance fanout over 1 then 2 rings, one thread each: capacity (packets per
 //              CPU-second of the busiest reading thread) and the 2-to-1 ratio.
 // CPU is CLOCK_THREAD_CPUTIME_ID of the reading thread (user + system) on both sides; the
-// kernel's copy into the ring runs in the sender's softirq and counts for neither.
+// kernel's copy into the ring runs in the sender's softirq and counts for neither. Flood and
+// drain send from CPU 0 and read on CPU 1 (PinTo), and end with a floor: a bare V3 ring walked
+// reading only each header's snaplen, the least any V3 reader pays for the ring's lines here.
 // --quick shortens every run; --only a,b picks measures; CAPTURE_BENCH_DEBUG=1 says where slow
 // immediate-mode packets were taken. Never fails on a missed target. The machine's other load
 // moves every figure: compare ratios of one run, and look at several runs.
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,6 +96,32 @@ std::uint64_t thread_cpu_ns() {
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return std::uint64_t(t.tv_sec) * 1'000'000'000 + std::uint64_t(t.tv_nsec);
 }
+
+/// Pins the calling thread to one CPU for its lifetime, then restores its CPU set. The flood
+/// and drain measures send from CPU 0 (where veth's receive softirq then writes the ring) and
+/// read on CPU 1, for both engines: otherwise the scheduler sometimes puts the reader on the
+/// writer's CPU, where the ring's lines are already local, and one run differs from the next
+/// by half (libpcap's flood: 15 to 22 ns a packet). No pinning on a one-CPU machine.
+class PinTo {
+ public:
+  explicit PinTo(int cpu) {
+    if (std::thread::hardware_concurrency() < 2 || ::sched_getaffinity(0, sizeof saved_, &saved_) != 0) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pinned_ = ::sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~PinTo() {
+    if (pinned_) ::sched_setaffinity(0, sizeof saved_, &saved_);
+  }
+  PinTo(const PinTo&) = delete;
+  PinTo& operator=(const PinTo&) = delete;
+
+ private:
+  cpu_set_t saved_{};
+  bool pinned_ = false;
+};
+constexpr int kSenderCpu = 0, kReaderCpu = 1;
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -160,6 +194,73 @@ struct RunResult {
   double per_batch() const { return batches ? double(delivered) / double(batches) : 0; }
 };
 
+/// The floor of a V3 reader: a bare TPACKET_V3 ring of the same size on the same device, walked
+/// with nothing but each header's snaplen and next offset read, the block's lines fetched ahead
+/// as ours fetches them; no views, no checks. What is left is the wait for the lines the
+/// writing CPU filled, which every reader pays.
+class BareRing {
+ public:
+  BareRing(const VethPair& link, std::size_t bytes) {
+    InNetns in(link.capture_ns());
+    fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    int v3 = TPACKET_V3, reserve = 4;
+    tpacket_req3 req{};
+    req.tp_block_size = kBlock;
+    req.tp_block_nr = static_cast<unsigned>(bytes / kBlock);
+    req.tp_frame_size = 2048;
+    req.tp_frame_nr = req.tp_block_nr * (kBlock / 2048);
+    req.tp_retire_blk_tov = kFloodTimeoutMs;
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = htons(ETH_P_ALL);
+    addr.sll_ifindex = static_cast<int>(::if_nametoindex(link.capture_if().c_str()));
+    if (fd_ < 0 || ::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v3, sizeof v3) != 0 ||
+        ::setsockopt(fd_, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) != 0 ||
+        ::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      fmt::print(stderr, "bare ring: {}\n", std::strerror(errno));
+      return;
+    }
+    blocks_ = req.tp_block_nr;
+    void* m = ::mmap(nullptr, std::size_t{blocks_} * kBlock, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (m != MAP_FAILED) map_ = static_cast<std::byte*>(m);
+  }
+  ~BareRing() {
+    if (map_ != nullptr) ::munmap(map_, std::size_t{blocks_} * kBlock);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return map_ != nullptr; }
+  int fd() const { return fd_; }
+  /// Reads every retired block; returns the packets and adds their snaplens to `bytes`.
+  std::uint64_t drain(std::uint64_t& bytes) {
+    std::uint64_t n = 0;
+    for (;;) {
+      std::byte* block = map_ + std::size_t{current_} * kBlock;
+      auto* desc = reinterpret_cast<tpacket_block_desc*>(block);
+      if ((std::atomic_ref<std::uint32_t>(desc->hdr.bh1.block_status).load(std::memory_order_acquire) &
+           TP_STATUS_USER) == 0)
+        return n;
+      std::uint32_t offset = desc->hdr.bh1.offset_to_first_pkt, prefetched = offset;
+      for (std::uint32_t i = 0; i < desc->hdr.bh1.num_pkts; ++i) {
+        for (const std::uint32_t until = std::min(offset + 2048, kBlock); prefetched < until; prefetched += 64)
+          __builtin_prefetch(block + prefetched);
+        const auto* hdr = reinterpret_cast<const tpacket3_hdr*>(block + offset);
+        bytes += hdr->tp_snaplen;
+        offset += hdr->tp_next_offset;
+      }
+      n += desc->hdr.bh1.num_pkts;
+      std::atomic_ref<std::uint32_t>(desc->hdr.bh1.block_status).store(TP_STATUS_KERNEL, std::memory_order_release);
+      current_ = (current_ + 1) % blocks_;
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kBlock = 1u << 18;
+  int fd_ = -1;
+  std::uint32_t blocks_ = 0, current_ = 0;
+  std::byte* map_ = nullptr;
+};
+
 /// Ours: reads until `stop` and a timeout, reading each packet's caplen as a callback would.
 RunResult run_ours(LiveCapture& cap, std::atomic_int& stop) {
   RunResult r;
@@ -209,6 +310,7 @@ RunResult flood(const VethPair& link, bool libpcap, bool immediate, std::uint64_
   std::thread reader;
   if (libpcap) {
     reader = std::thread([&] {
+      PinTo pin(kReaderCpu);
       InNetns in(link.capture_ns());
       libpcap_run r{};
       if (libpcap_capture_run(link.capture_if().c_str(), int(kBuffer), int(kSnaplen), kFloodTimeoutMs, immediate ? 1 : 0,
@@ -225,17 +327,55 @@ RunResult flood(const VethPair& link, bool libpcap, bool immediate, std::uint64_
   } else {
     auto cap = open_ours(link, our_options(immediate, kFloodTimeoutMs));
     reader = std::thread([&, c = std::move(cap)] {
+      PinTo pin(kReaderCpu);
       ready = 1;
       result = run_ours(*c, stop);
     });
   }
   while (!ready) std::this_thread::sleep_for(1ms);
-  const double sent = send_frames(link, count, pps);
+  const double sent = [&] {
+    PinTo pin(kSenderCpu);
+    return send_frames(link, count, pps);
+  }();
   std::this_thread::sleep_for(50ms);
   stop = 1;
   reader.join();
   if (!error.empty()) fmt::print("libpcap: {}\n", error);
   result.send_pps = sent;
+  return result;
+}
+
+/// The same flood read by a BareRing: the floor under any V3 reader's CPU per packet here.
+RunResult flood_bare(const VethPair& link, std::uint64_t count) {
+  std::atomic_int ready{0}, stop{0};
+  RunResult result;
+  std::thread reader([&] {
+    PinTo pin(kReaderCpu);
+    BareRing ring(link, kBuffer);
+    ready = 1;
+    if (!ring.ok()) return;
+    std::uint64_t bytes = 0;
+    const std::uint64_t start = thread_cpu_ns();
+    for (;;) {
+      const std::uint64_t n = ring.drain(bytes);
+      result.delivered += n;
+      result.batches += n > 0;
+      if (n > 0) continue;
+      if (stop.load()) break;
+      pollfd pfd{ring.fd(), POLLIN, 0};
+      ::poll(&pfd, 1, kFloodTimeoutMs);
+    }
+    result.cpu_ns = thread_cpu_ns() - start;
+    if (bytes == 1) fmt::print("");
+  });
+  while (!ready) std::this_thread::sleep_for(1ms);
+  {
+    PinTo pin(kSenderCpu);
+    result.send_pps = send_frames(link, count, 0);
+  }
+  std::this_thread::sleep_for(50ms + std::chrono::milliseconds(2 * kFloodTimeoutMs));  // the last block retires
+  stop = 1;
+  reader.join();
   return result;
 }
 
@@ -284,6 +424,13 @@ void flood_measure(const VethPair& link, bool immediate, std::uint64_t count) {
              median_of(theirs, [](const RunResult& r) { return r.per_batch(); }),
              median_of(theirs, [](const RunResult& r) { return double(r.dropped); }));
   if (t > 0) fmt::print("  ratio (ours/libpcap CPU per packet): {:.2f}x (target <= 0.5x)\n", o / t);
+  if (immediate || t <= 0) return;
+  std::vector<RunResult> bare;
+  for (int i = 0; i < g_repeat; ++i) bare.push_back(flood_bare(link, count));
+  const double f = median_of(bare, [](const RunResult& r) { return r.ns_per_packet(); });
+  fmt::print("  floor (a bare V3 walk reading each header's snaplen, lines fetched ahead; {} of {} delivered): "
+             "{:.1f} ns/packet = {:.2f}x libpcap; ours is {:.1f} ns above it\n",
+             median_of(bare, [](const RunResult& r) { return double(r.delivered); }), count, f, f / t, o - f);
 }
 
 /// Drain: the ring filled while nobody reads (every block retired), then read out without
@@ -305,10 +452,15 @@ void drain_measure(const VethPair& link) {
     fmt::print("libpcap: {}\n", error);
     return;
   }
-  std::vector<double> ours, theirs;
+  BareRing bare(link, kBuffer);
+  std::vector<double> ours, theirs, floor;
   std::uint64_t ours_short = 0, theirs_short = 0;
   for (int i = 0; i < rounds * g_repeat; ++i) {
-    send_frames(link, fill, 0);
+    {
+      PinTo pin(kSenderCpu);
+      send_frames(link, fill, 0);
+    }
+    PinTo pin(kReaderCpu);
     std::this_thread::sleep_for(std::chrono::milliseconds(2 * kFloodTimeoutMs + 50));  // every block retired
     std::uint64_t n = 0, bytes = 0;
     const std::uint64_t start = thread_cpu_ns();
@@ -325,6 +477,11 @@ void drain_measure(const VethPair& link) {
     const std::uint64_t m = libpcap_drain(theirs_cap, &theirs_cpu, &dropped);
     if (m != fill) ++theirs_short;
     if (m > 0) theirs.push_back(double(theirs_cpu) / double(m));
+    if (bare.ok()) {
+      const std::uint64_t floor_start = thread_cpu_ns();
+      const std::uint64_t f = bare.drain(bytes);
+      if (f > 0) floor.push_back(double(thread_cpu_ns() - floor_start) / double(f));
+    }
     if (bytes == 1) fmt::print("");
   }
   libpcap_close_ring(theirs_cap);
@@ -333,6 +490,10 @@ void drain_measure(const VethPair& link) {
              o, ours.empty() ? 0 : *std::min_element(ours.begin(), ours.end()), t,
              theirs.empty() ? 0 : *std::min_element(theirs.begin(), theirs.end()), fill, ours_short, theirs_short);
   if (t > 0) fmt::print("  ratio (ours/libpcap CPU per packet): {:.2f}x\n", o / t);
+  if (t > 0 && !floor.empty())
+    fmt::print("  floor (a bare V3 walk reading each header's snaplen, lines fetched ahead): {:.2f} ns/packet = {:.2f}x "
+               "libpcap; ours is {:.2f} ns above it\n",
+               median(floor), median(floor) / t, o - median(floor));
 }
 
 void ladder_measure(const VethPair& link, bool immediate) {
