@@ -139,6 +139,7 @@ class Gen {
   std::string link_description() const;
   Cond llc(const Expr& e);
   Cond direction(const Expr& e);
+  Cond ancillary_test(std::uint16_t size, std::uint32_t ad, std::uint16_t jop, std::uint32_t k);
   Cond ifindex(const Expr& e);
   Cond ether_addr(const std::array<std::uint8_t, 16>& mac, Dir dir, std::uint32_t col);
 

@@ -236,8 +236,6 @@ Cond Gen::llc(const Expr& e) {
 // The packet's direction: the cooked headers' packet type, else the kernel's (SKF_AD_PKTTYPE).
 Cond Gen::direction(const Expr& e) {
   constexpr std::uint32_t kPacketOutgoing = 4;  // <linux/if_packet.h> PACKET_OUTGOING
-  // libpcap adds the radiotap length to the ancillary offset, a load no packet satisfies.
-  if (radiotap_) return error(Errc::unsupported, e.column, "inbound/outbound on 802.11 with radiotap is not supported yet");
   Cond out;
   if (link_ == 113) {
     out = load_test(kH, 0, kJeq, kPacketOutgoing);
@@ -247,18 +245,27 @@ Cond Gen::direction(const Expr& e) {
     if (opt_.target == FilterTarget::savefile)
       return error(Errc::invalid_argument, e.column,
                    fmt::format("inbound/outbound not supported on {} when reading savefiles", link_description()));
-    out = load_test(kH, kAdOff + kAdPktType, kJeq, kPacketOutgoing);
+    out = ancillary_test(kH, kAdPktType, kJeq, kPacketOutgoing);
   }
   return e.type == Expr::Type::outbound ? out : graph_.negate(out);
 }
 
 Cond Gen::ifindex(const Expr& e) {
-  if (radiotap_) return error(Errc::unsupported, e.column, "ifindex on 802.11 with radiotap is not supported yet");
   if (link_ == 276) return load_test(kW, 4, kJeq, e.value);
   if (opt_.target == FilterTarget::savefile)
     return error(Errc::invalid_argument, e.column,
                  fmt::format("ifindex not supported on {} when reading savefiles", link_description()));
-  return load_test(kW, kAdOff + kAdIfIndex, kJeq, e.value);
+  return ancillary_test(kW, kAdIfIndex, kJeq, e.value);
+}
+
+// A test of an ancillary value (SKF_AD_*). With radiotap libpcap adds the radiotap length to
+// the ancillary offset, as to every link-layer offset: [x + -4092] with X the radiotap length
+// is a load past 2^32 for libpcap's interpreter and a negative offset outside every ancillary
+// range for the kernel's, so no packet passes it; ours is the same load.
+Cond Gen::ancillary_test(std::uint16_t size, std::uint32_t ad, std::uint16_t jop, std::uint32_t k) {
+  if (!radiotap_) return load_test(size, kAdOff + ad, jop, k);
+  need_radiotap_ = true;
+  return test({stmt(kLdx | kMem, kCellRadiotap), stmt(kLd | size | kInd, kAdOff + ad)}, kJmp | jop | kK, k);
 }
 
 // ---- ethernet addresses
