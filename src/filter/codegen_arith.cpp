@@ -2,6 +2,7 @@
 // The generator's class and the facts it shares: codegen_generator.hpp.
 #include "filter/codegen_generator.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -78,12 +79,12 @@ bool Gen::folds_add(std::span<const BpfInsn> c, std::uint32_t base) const {
 
 std::optional<Gen::Value> Gen::arith(const Arith& a) {
   switch (a.type) {
-    case Arith::Type::number: return Value{{}, {}, true, a.value};
-    case Arith::Type::len: return Value{{}, {stmt(kLd | kW | kLen, 0)}, false, 0};
+    case Arith::Type::number: return Value{{}, {}, true, a.value, a.value};
+    case Arith::Type::len: return Value{{}, {stmt(kLd | kW | kLen, 0)}, false, 0, std::nullopt};
     case Arith::Type::neg: {
       auto v = arith(*a.left);
       if (!v) return std::nullopt;
-      if (v->is_const) return Value{std::move(v->guards), {}, true, 0u - v->k};
+      if (v->is_const) return Value{std::move(v->guards), {}, true, 0u - v->k, v->lead};
       v->code.push_back(stmt(kAlu | kNeg, 0));
       return v;
     }
@@ -92,23 +93,48 @@ std::optional<Gen::Value> Gen::arith(const Arith& a) {
       if (!l) return std::nullopt;
       auto r = arith(*a.right);
       if (!r) return std::nullopt;
-      if (r->is_const) {
-        if ((a.op == ArithOp::div || a.op == ArithOp::mod) && r->k == 0) {
-          error(Errc::invalid_argument, a.column, a.op == ArithOp::div ? "division by zero" : "modulus by zero");
-          return std::nullopt;
-        }
-        if ((a.op == ArithOp::shl || a.op == ArithOp::shr) && r->k > 31) {
-          error(Errc::invalid_argument, a.column, "shift by more than 31 bits");
-          return std::nullopt;
-        }
-      }
+      const bool divides = a.op == ArithOp::div || a.op == ArithOp::mod, shifts = a.op == ArithOp::shl || a.op == ArithOp::shr;
+      // libpcap's checks: its parser's on the divisor's or count's leading constant, then its
+      // optimizer's on a constant divisor or count (a shift of a constant by 32 or more folds
+      // to 0: `2 << (20 + 20) = 0` compiles, `len << (20 + 20)` does not).
+      auto refuse = [&](bool zero) {
+        error(Errc::invalid_argument, a.column,
+              !zero ? "shift by more than 31 bits" : a.op == ArithOp::div ? "division by zero" : "modulus by zero");
+        return std::nullopt;
+      };
+      if (divides && (r->lead == 0u || (r->is_const && r->k == 0) || r->zero)) return refuse(true);
+      if (shifts && ((r->lead && *r->lead > 31) || (r->is_const && r->k > 31 && !l->is_const))) return refuse(false);
       // Only the left operand's protocol checks stay, as in libpcap's programs: `len + ip[0]`
       // checks for no protocol, `ip[0] + ip6[0]` for IPv4 alone (which is no contradiction).
       Value out;
       out.guards = std::move(l->guards);
+      out.lead = l->lead;
       if (l->is_const && r->is_const) {
         out.is_const = true;
         out.k = *fold(a.op, l->k, r->k);
+        return out;
+      }
+      // libpcap's optimizer's identities: a product or mask with 0 is 0 and the other
+      // operand's loads go (`ip[100] * 0 = 0` passes every IPv4 packet, however short);
+      // 0 divided by anything is 0; adding, subtracting, or-ing, xor-ing or shifting by 0
+      // leaves the other operand (0 - e stays a subtraction).
+      // Not on 802.11, whose programs libpcap leaves as generated (`0 * ip[100]` keeps its load),
+      // though its optimizer still knows the value.
+      out.zero = wlan_ && (a.op == ArithOp::mul || a.op == ArithOp::band) &&
+                 ((r->is_const && r->k == 0) || (l->is_const && l->k == 0));
+      const bool absorbs = !wlan_ && (a.op == ArithOp::mul || a.op == ArithOp::band);
+      if ((r->is_const && r->k == 0 && absorbs) || (l->is_const && l->k == 0 && (absorbs || (divides && !wlan_)))) {
+        out.is_const = true;
+        out.k = 0;
+        return out;
+      }
+      const bool neutral = !wlan_ && (a.op == ArithOp::add || a.op == ArithOp::bor || a.op == ArithOp::bxor);
+      if (r->is_const && r->k == 0 && !wlan_ && (neutral || a.op == ArithOp::sub || shifts)) {
+        out.code = std::move(l->code);
+        return out;
+      }
+      if (l->is_const && l->k == 0 && neutral) {
+        out.code = std::move(r->code);
         return out;
       }
       if (r->is_const) {
@@ -159,6 +185,7 @@ std::optional<Gen::Value> Gen::load(const Arith& a) {
   if (!index) return std::nullopt;
   const std::uint16_t size = a.size == 1 ? kB : a.size == 2 ? kH : kW;
   Value out;
+  out.lead = index->lead;  // libpcap's load code starts with its index's
   auto indexed = [&](std::uint32_t base) {  // code: index in A -> load [x + base]
     if (index->is_const) {
       out.code = index_load(size, base, index->k);
@@ -276,9 +303,18 @@ Cond Gen::relation(const Expr& e) {
     case RelOp::le: jop = kJgt; invert = true; break;
   }
   Cond cmp;
-  if (l->is_const && r->is_const) {
+  auto unchecked = [](const std::vector<Cond>& guards) {
+    return std::all_of(guards.begin(), guards.end(), [](const Cond& g) { return g.constant && g.value; });
+  };
+  if (l->is_const && r->is_const && unchecked(l->guards) && unchecked(r->guards)) {
     bool v = jop == kJeq ? l->k == r->k : jop == kJgt ? l->k > r->k : l->k >= r->k;
     cmp = graph_.konst(v != invert);
+  } else if (l->is_const && r->is_const) {
+    // Constants behind protocol checks (`ip[100] & 0 = 7`): libpcap keeps the checks and a
+    // test of the constant, so such a filter compiles (to a program that rejects every
+    // packet) rather than "rejects all packets"; our optimizer removes the test afterwards.
+    cmp = test({stmt(kLd | kImm, l->k)}, kJmp | jop | kK, r->k);
+    if (invert) cmp = graph_.negate(cmp);
   } else if (r->is_const) {
     cmp = test(std::move(l->code), kJmp | jop | kK, r->k);
     if (invert) cmp = graph_.negate(cmp);

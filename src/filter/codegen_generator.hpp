@@ -110,6 +110,12 @@ class Gen {
     std::vector<BpfInsn> code;
     bool is_const = false;
     std::uint32_t k = 0;
+    // The constant libpcap's code for this expression would load first (`ld #lead`), before
+    // its optimizer runs: the left operand's, a load's index's; libpcap's parser checks the
+    // divisor and the shift count by it (`len / ether[0]` is a division by zero there).
+    std::optional<std::uint32_t> lead;
+    // 0 for libpcap's optimizer though the code stays (`len & 0` on 802.11): a divisor it refuses.
+    bool zero = false;
   };
 
   // codegen.cpp: the core emitter: test blocks, the prologue, primitives, the expression walk

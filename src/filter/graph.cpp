@@ -387,7 +387,8 @@ void drop_dead_a_writes(const std::vector<BpfInsn>& stmts, const std::vector<cha
 // meet over its predecessors of what they left (a dataflow over the acyclic graph, with value
 // numbers). A statement whose result its destination already holds is dropped (the second
 // `ldxb 4*([14]&0xf)` of a port test, a whole block after one with the same statements, the
-// `ld M[0]` after `st M[0]`); then stores to cells that nothing loads. Blocks whose statements
+// `ld M[0]` after `st M[0]`), and a load of a cell whose value the other register holds
+// becomes a transfer (`st M[0]; ldx M[0]` is `tax`); then stores to cells that nothing loads. Blocks whose statements
 // jump (protochain's loop) keep every statement. Last, blocks whose emitted code, test and
 // targets are equal are merged, children first (`ldb [23]; jeq #51` and `ldb [54]; jeq #51`
 // share `jeq #51` once their loads are dropped): each predecessor left the values its own
@@ -405,7 +406,7 @@ void Graph::merge_register_tests(int& entry) {
   in[static_cast<std::size_t>(entry)] = at_entry;
   ValueNumbers numbers;
   for (int b : order) {
-    const Block& blk = blocks_[static_cast<std::size_t>(b)];
+    Block& blk = blocks_[static_cast<std::size_t>(b)];
     std::vector<char>& keep = keep_[static_cast<std::size_t>(b)];
     Registers regs = in[static_cast<std::size_t>(b)].value_or(Registers{});
     const bool loops = std::any_of(blk.stmts.begin(), blk.stmts.end(), [](const BpfInsn& i) {
@@ -434,7 +435,10 @@ void Graph::merge_register_tests(int& entry) {
         }
         if (st.code == (kLd | kMem) || st.code == (kLdx | kMem)) {
           int& dst = cls == kLd ? after.a : after.x;
+          const int other = cls == kLd ? after.x : after.a;
           if (after.mem[cell] != kUnknown && dst == after.mem[cell]) keep[i] = 0;
+          // The other register holds it: a transfer, and the store may go unread.
+          else if (after.mem[cell] != kUnknown && other == after.mem[cell]) blk.stmts[i] = stmt(kMisc | (cls == kLd ? kTxa : kTax), 0);
           dst = after.mem[cell];
           continue;
         }
@@ -752,6 +756,20 @@ bool Graph::hoist_common_tests(int entry) {
   return changed;
 }
 
+// A block that loads a constant and tests it (`ip[100] & 0 = 7` behind its IPv4 check) goes
+// the one way it always goes; threading then skips it. After the "rejects all packets"
+// decision, which libpcap makes with such tests still in place.
+void Graph::fold_constant_tests() {
+  for (Block& b : blocks_) {
+    if (b.stmts.size() != 1 || b.stmts[0].code != (kLd | kImm) || insn_src(b.jcode) != kK) continue;
+    const std::uint32_t a = b.stmts[0].k;
+    const std::uint16_t op = insn_op(b.jcode);
+    const bool taken = op == kJeq ? a == b.k : op == kJgt ? a > b.k : op == kJge ? a >= b.k : (a & b.k) != 0;
+    if (taken) b.jf = b.jt;
+    else b.jt = b.jf;
+  }
+}
+
 // A mask and a comparison become one bit test: `and #m; jeq #0` is `jset #m` with the exits
 // swapped, `and #m; jgt #0` is `jset #m`, and `and #m; jeq #m` is `jset #m` when m is one bit.
 // An equality after adding, subtracting or xoring a constant compares with the constant undone
@@ -810,6 +828,7 @@ Result<BpfProgram> Graph::finish(Cond c, std::uint32_t snaplen, bool optimize, b
       blocks_ = saved;
       reject_all_is_error = false;  // ours may find more; the program then only rejects, as libpcap's does
     }
+    fold_constant_tests();
     thread_jumps(entry);
     merge_tails(entry);
     // Reordering tests may open new threading; each round only reorders what it made shorter.

@@ -68,6 +68,7 @@ class Graph {
   void patch(const std::vector<Cond::Exit>& exits, int target);
   int entry_of(const Cond& c) const { return c.constant ? (c.value ? kAccept : kReject) : c.entry; }
   void give_tests_their_loads(int entry);
+  void fold_constant_tests();
   void fold_masks();
   void thread_jumps(int& entry);
   void merge_tails(int& entry);

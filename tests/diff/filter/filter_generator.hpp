@@ -80,7 +80,8 @@ class FilterGenerator {
                                                  "(ip[2:2] - 20) / 4", "ip[1] ^ 0x10", "ip[0] % 3", "tcp[tcpflags]",
                                                  "icmp[icmptype]", "ip[16:4] & 0xffffff00", "-ip[0]",
                                                  "ip[ip[0] & 0xf]", "udp[4:2] * 2", "2 * ip[8]", "len + ip[0]",
-                                                 "ip[0] + ip6[0]", "ip[4 + (len & 3)]", "60 - tcp[12] / 4"};
+                                                 "ip[0] + ip6[0]", "ip[4 + (len & 3)]", "60 - tcp[12] / 4",
+                                                 "ip[100] * 0", "tcp[2] ^ udp[2]", "0 + ip[100]", "len >> (ip[0] & 3)"};
     static constexpr std::string_view kRel[] = {"=", "!=", ">", "<", ">=", "<="};
     static constexpr std::string_view kValues[] = {"0", "1", "5", "6", "17", "64", "0x45", "576", "1500",
                                                    "icmp-echo", "tcp-syn", "tcp-ack|tcp-push", "0xa000001"};
