@@ -162,6 +162,8 @@ class Parser {
 
   // A term, where a bare identifier takes the qualifiers of the last qualified primitive.
   std::unique_ptr<Expr> term() {
+    const Nesting nesting(depth_);
+    if (!nesting.ok) return too_deep();
     if (is_not()) {
       std::uint32_t col = take().column;
       auto inner = term();
@@ -248,17 +250,20 @@ class Parser {
     return e;
   }
 
-  // Arithmetic with C precedence: | ^ & << >> + - * / % unary-
-  std::unique_ptr<Arith> arith() { return arith_level(0); }
+  // Arithmetic as libpcap's grammar groups it: | & << >> + - * / and unary minus with the
+  // usual precedences, lowest first, left to right; `%` and `^` have no precedence there, so
+  // its parser always shifts past them: `len % 4 + 1` is `len % (4 + 1)`, `len + 1 ^ 2` is
+  // `len + (1 ^ 2)`, `-len % 4` is `-(len % 4)`, `a ^ b | c` is `a ^ (b | c)`.
+  std::unique_ptr<Arith> arith() { return arith_level(Tok::end); }
 
   static int precedence(Tok k) {
     switch (k) {
       case Tok::pipe: return 1;
-      case Tok::caret: return 2;
-      case Tok::amp: return 3;
-      case Tok::shl: case Tok::shr: return 4;
-      case Tok::plus: case Tok::minus: return 5;
-      case Tok::star: case Tok::slash: case Tok::percent: return 6;
+      case Tok::amp: return 2;
+      case Tok::shl: case Tok::shr: return 3;
+      case Tok::plus: case Tok::minus: return 4;
+      case Tok::star: case Tok::slash: return 5;
+      case Tok::caret: case Tok::percent: return -1;  // an operator without precedence
       default: return 0;
     }
   }
@@ -277,14 +282,27 @@ class Parser {
     }
   }
 
-  std::unique_ptr<Arith> arith_level(int min_prec) {
+  // Whether `op` continues the operand of `context` (the operator, or unary minus as
+  // Tok::minus with `unary`, whose right operand is being read; Tok::end at the top) rather
+  // than ending it: yacc's choice between shifting op and reducing the context's rule.
+  static bool shifts(Tok context, bool unary, Tok op) {
+    if (context == Tok::end) return true;
+    if (precedence(op) < 0) return true;
+    if (unary) return false;  // unary minus binds tighter than every operator with a precedence
+    if (precedence(context) < 0) return true;
+    return precedence(op) > precedence(context);
+  }
+
+  std::unique_ptr<Arith> arith_level(Tok context, bool unary = false) {
+    const Nesting nesting(depth_);
+    if (!nesting.ok) return too_deep();
     auto left = arith_unary();
     if (!left) return nullptr;
     while (true) {
-      int p = precedence(peek().kind);
-      if (p == 0 || p < min_prec) break;
+      const Tok k = peek().kind;
+      if (precedence(k) == 0 || !shifts(context, unary, k)) break;
       const Token& optok = take();
-      auto right = arith_level(p + 1);
+      auto right = arith_level(optok.kind);
       if (!right) return nullptr;
       auto a = std::make_unique<Arith>();
       a->type = Arith::Type::binary;
@@ -301,7 +319,7 @@ class Parser {
     const Token& t = peek();
     if (t.kind == Tok::minus) {
       take();
-      auto inner = arith_unary();
+      auto inner = arith_level(Tok::minus, true);
       if (!inner) return nullptr;
       auto a = std::make_unique<Arith>();
       a->type = Arith::Type::neg;
@@ -633,8 +651,26 @@ class Parser {
     return e;
   }
 
+  // Parentheses, `not`, unary minus and right-grouped operators nest the parse (and the
+  // tree the code generator walks): past this depth the filter is refused, not the stack
+  // overrun (libpcap's parser runs out of memory at its own depth).
+  static constexpr int kMaxNesting = 1000;
+  struct Nesting {
+    explicit Nesting(int& depth) : depth_(depth), ok(++depth <= kMaxNesting) {}
+    ~Nesting() { --depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    int& depth_;
+    const bool ok;
+  };
+  std::nullptr_t too_deep() {
+    return error(Errc::invalid_argument, peek().column,
+                 fmt::format("expression nested too deeply (more than {} levels)", kMaxNesting));
+  }
+
   std::vector<Token> toks_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
   std::optional<Error> err_;
   Qual last_qual_{};
   bool qual_defined_ = false;  ///< last_qual_ holds a qualified primitive's qualifiers

@@ -41,6 +41,29 @@ TEST(Compiler, ErrorsNameTheColumn) {
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
 }
 
+// Nesting deep enough to overrun the stack is refused with an error, not a crash: parentheses,
+// `not`, unary minus and `%` (which libpcap's grammar groups to the right).
+TEST(Compiler, DeepNestingIsAnErrorNotACrash) {
+  auto repeat = [](std::string_view s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+  };
+  const std::string too_deep = "expression nested too deeply (more than 1000 levels)";
+  for (const std::string& expr : {"len = " + repeat("(", 50000) + "1" + repeat(")", 50000),
+                                  repeat("(", 50000) + "ip" + repeat(")", 50000), repeat("not ", 100000) + "ip",
+                                  "len = " + repeat("-", 100000) + "1", "len = 1" + repeat(" % 1", 100000),
+                                  "len = 1" + repeat(" ^ 1", 100000)}) {
+    EXPECT_NE(error_of(expr).find(too_deep), std::string::npos) << expr.substr(0, 40) << "...: " << error_of(expr);
+  }
+  // Well below the limit: compiled, and the wide disjunctions that do not nest are unlimited.
+  EXPECT_EQ(error_of(repeat("not ", 900) + "ip").rfind("compiled:", 0), 0u);
+  EXPECT_EQ(error_of(repeat("(", 400) + "ip" + repeat(")", 400)).rfind("compiled:", 0), 0u);
+  std::string wide = "ip";
+  for (int i = 0; i < 2000; ++i) wide += " or ip";
+  EXPECT_EQ(error_of(wide).rfind("compiled:", 0), 0u);
+}
+
 TEST(Compiler, ConstantsFoldAndUnoptimizedProgramsStillReject) {
   auto always = compile_filter("1 = 1", dlt::kEn10Mb, 96, 0);
   ASSERT_TRUE(always) << always.error().what();
