@@ -19,6 +19,17 @@ class FilterGenerator {
  public:
   explicit FilterGenerator(std::uint32_t seed) : rng_(seed) {}
 
+  /// A relation between two random arithmetic trees: `len`, constants (0, 1 and values past
+  /// 31 among them), `proto[expr:size]` loads with nested indexes, unary minus and all ten
+  /// operators written without parentheses now and then, where libpcap's grouping and its
+  /// optimizer's identities and checks show.
+  std::string arithmetic_relation() {
+    static constexpr std::string_view kRel[] = {"=", "!=", ">", "<", ">=", "<="};
+    auto rhs = arith(2);
+    auto lhs = arith(0);
+    return fmt::format("{} {} {}", lhs, pick(kRel), rhs);
+  }
+
   /// `count` distinct expressions.
   std::vector<std::string> generate(std::size_t count) {
     std::vector<std::string> out;
@@ -37,6 +48,28 @@ class FilterGenerator {
     return table[rng_() % N];
   }
   bool chance(unsigned percent) { return rng_() % 100 < percent; }
+
+  std::string arith(int depth) {
+    static constexpr std::uint32_t kConst[] = {0, 1, 2, 3, 4, 14, 20, 40, 0x45, 255, 1500, 0xfffffff0};
+    static constexpr std::string_view kProtos[] = {"ip", "ip6", "tcp", "udp", "icmp", "arp", "ether", "link"};
+    static constexpr std::string_view kSizes[] = {"", "", ":2", ":4"};
+    static constexpr std::string_view kOps[] = {"+", "-", "*", "/", "&", "|", "^", "<<", ">>", "%"};
+    if (depth >= 3 || chance(35)) {
+      const unsigned r = rng_() % 100;
+      if (r < 25) return fmt::format("{}", pick(kConst));
+      if (r < 35) return "len";
+      if (r < 40) return fmt::format("-{}", arith(depth + 1));
+      auto proto = pick(kProtos);
+      auto index = depth < 2 && chance(30) ? arith(depth + 1) : fmt::format("{}", rng_() % 14);
+      return fmt::format("{}[{}{}]", proto, index, pick(kSizes));
+    }
+    auto op = pick(kOps);
+    auto r = arith(depth + 1);
+    auto l = arith(depth + 1);
+    if (op == "/" || op == "%") r = fmt::format("{}", 1 + rng_() % 7);
+    if (op == "<<" || op == ">>") r = fmt::format("{}", rng_() % 5);
+    return chance(70) ? fmt::format("({} {} {})", l, op, r) : fmt::format("{} {} {}", l, op, r);
+  }
 
   std::string expr(int depth) {
     if (depth >= 2 || chance(35)) return term();
