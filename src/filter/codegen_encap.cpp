@@ -182,7 +182,10 @@ Cond Gen::pppoes(const Expr& e) {
     return error(Errc::invalid_argument, e.id.column, fmt::format("PPPoE session number {} greater than maximum 65535", e.value));
   // libpcap 1.10's radiotap program for pppoes reads M[0] before writing it and loses the
   // radiotap length (observed with tcpdump -d): no defined verdicts to agree with.
-  if (radiotap_) return error(Errc::unsupported, e.column, "'pppoes' on 802.11 with radiotap is not supported");
+  if (radiotap_)
+    return error(Errc::unsupported, e.column,
+                 "'pppoes' on 802.11 with radiotap is not supported: libpcap's program for it reads a scratch "
+                 "cell it never wrote, so there is no meaning to match");
   Cond c = linktype(kEtherPppoeSession, e.column);
   // The session ID: the low half of the PPPoE header's first word (RFC 2516 section 4).
   if (e.has_value) c = graph_.both(c, masked_test(kW, nl_, 0xffff, e.value));
@@ -203,7 +206,9 @@ Cond Gen::pppoes(const Expr& e) {
 // Ethernet Bridging), H = the inner frame, P = its payload. Later tests read them.
 Cond Gen::geneve(const Expr& e) {
   if (wlan_)  // libpcap's 802.11 program reads scratch cells before it writes them
-    return error(Errc::unsupported, e.column, "'geneve' on 802.11 is not supported");
+    return error(Errc::unsupported, e.column,
+                 "'geneve' on 802.11 is not supported: libpcap's program for it reads scratch cells it never "
+                 "wrote, so there is no meaning to match");
   if (e.has_value && e.value > 0xffffff)
     return error(Errc::invalid_argument, e.id.column, fmt::format("Geneve VNI {} greater than maximum 16777215", e.value));
   if (cell_floor() < 3) return error(Errc::invalid_argument, e.column, "too many registers needed to evaluate expression");

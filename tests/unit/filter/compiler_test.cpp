@@ -33,6 +33,12 @@ TEST(Compiler, ErrorsNameTheColumn) {
   EXPECT_EQ(error_of("mpls and arp"), "filter column 10: unsupported protocol over mpls");
   EXPECT_EQ(error_of("arp protochain 6"), "filter column 1: bad protocol applied for 'protochain'");
   EXPECT_EQ(error_of("pppoes 70000"), "filter column 8: PPPoE session number 70000 greater than maximum 65535");
+  EXPECT_EQ(error_of("pppoes", dlt::kIeee802_11Radio),
+            "filter column 1: 'pppoes' on 802.11 with radiotap is not supported: libpcap's program for it reads a "
+            "scratch cell it never wrote, so there is no meaning to match");
+  EXPECT_EQ(error_of("ip and geneve", dlt::kIeee802_11),
+            "filter column 8: 'geneve' on 802.11 is not supported: libpcap's program for it reads scratch cells it "
+            "never wrote, so there is no meaning to match");
   EXPECT_EQ(error_of("inbound", dlt::kEn10Mb, FilterTarget::savefile),
             "filter column 1: inbound/outbound not supported on Ethernet when reading savefiles");
   auto r = compile_filter("tcp and tcpp[0] = 1", dlt::kEn10Mb, 262144, 0);
