@@ -117,23 +117,22 @@ std::optional<Gen::Value> Gen::arith(const Arith& a) {
       // libpcap's optimizer's identities: a product or mask with 0 is 0 and the other
       // operand's loads go (`ip[100] * 0 = 0` passes every IPv4 packet, however short);
       // 0 divided by anything is 0; adding, subtracting, or-ing, xor-ing or shifting by 0
-      // leaves the other operand (0 - e stays a subtraction).
-      // Not on 802.11, whose programs libpcap leaves as generated (`0 * ip[100]` keeps its load),
-      // though its optimizer still knows the value.
-      out.zero = wlan_ && (a.op == ArithOp::mul || a.op == ArithOp::band) &&
-                 ((r->is_const && r->k == 0) || (l->is_const && l->k == 0));
-      const bool absorbs = !wlan_ && (a.op == ArithOp::mul || a.op == ArithOp::band);
-      if ((r->is_const && r->k == 0 && absorbs) || (l->is_const && l->k == 0 && (absorbs || (divides && !wlan_)))) {
+      // leaves the other operand (0 - e stays a subtraction). Not on 802.11, whose programs
+      // libpcap leaves as generated (`0 * ip[100]` keeps its load), though its optimizer still
+      // knows a product or mask with 0 is 0.
+      const bool absorbs = a.op == ArithOp::mul || a.op == ArithOp::band;
+      const bool neutral = a.op == ArithOp::add || a.op == ArithOp::bor || a.op == ArithOp::bxor;
+      const bool l0 = l->is_const && l->k == 0, r0 = r->is_const && r->k == 0;
+      if (wlan_) {
+        out.zero = absorbs && (l0 || r0);
+      } else if ((absorbs && (l0 || r0)) || (l0 && divides)) {
         out.is_const = true;
         out.k = 0;
         return out;
-      }
-      const bool neutral = !wlan_ && (a.op == ArithOp::add || a.op == ArithOp::bor || a.op == ArithOp::bxor);
-      if (r->is_const && r->k == 0 && !wlan_ && (neutral || a.op == ArithOp::sub || shifts)) {
+      } else if (r0 && (neutral || shifts || a.op == ArithOp::sub)) {
         out.code = std::move(l->code);
         return out;
-      }
-      if (l->is_const && l->k == 0 && neutral) {
+      } else if (l0 && neutral) {
         out.code = std::move(r->code);
         return out;
       }
